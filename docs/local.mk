@@ -1,0 +1,2 @@
+# docs/ — Markdown docs and man pages.
+EXTRA_DIST += docs

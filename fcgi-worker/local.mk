@@ -1,0 +1,17 @@
+# fcgi-worker/ — rendercgi-worker, the FastCGI responder. Everything but
+# main.c is a convenience library that the unit tests link too.
+noinst_LIBRARIES += fcgi-worker/libworker.a
+fcgi_worker_libworker_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS) $(FCGI_CFLAGS) $(CURL_CFLAGS)
+fcgi_worker_libworker_a_SOURCES = \
+	fcgi-worker/transport.h \
+	fcgi-worker/transport_pipe.c \
+	fcgi-worker/cdp.c fcgi-worker/cdp.h \
+	fcgi-worker/url.c fcgi-worker/url.h \
+	fcgi-worker/policy.c fcgi-worker/policy.h
+
+WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS)
+
+bin_PROGRAMS += rendercgi-worker
+rendercgi_worker_SOURCES = fcgi-worker/main.c
+rendercgi_worker_CPPFLAGS = $(fcgi_worker_libworker_a_CPPFLAGS)
+rendercgi_worker_LDADD = $(WORKER_LIBS)

@@ -1,0 +1,1 @@
+# tests/integration/ — the real stack on loopback (owned by the integration harness).

@@ -1,0 +1,46 @@
+# tests/unit/ — one Check suite per source file, named check_<module>.
+# Each block below belongs to one module; keep edits inside your block.
+UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(YAJL_CFLAGS)
+UNIT_WORKER_LIBS = $(WORKER_LIBS) $(CHECK_LIBS)
+UNIT_SPAWNER_LIBS = $(SPAWNER_LIBS) $(CHECK_LIBS)
+
+# --- common
+check_PROGRAMS += tests/unit/check_buf
+tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
+tests_unit_check_buf_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_buf_LDADD = common/libcommon.a $(CHECK_LIBS)
+
+# --- conf (common/conf.c)
+check_PROGRAMS += tests/unit/check_conf
+tests_unit_check_conf_SOURCES = tests/unit/check_conf.c
+tests_unit_check_conf_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_conf_LDADD = common/libcommon.a $(CHECK_LIBS)
+
+# --- cdp + transport_pipe (fcgi-worker/cdp.c), with a scripted fake peer
+check_PROGRAMS += tests/unit/check_cdp tests/fakes/fake_cdp_peer
+tests_unit_check_cdp_SOURCES = tests/unit/check_cdp.c
+tests_unit_check_cdp_CPPFLAGS = $(UNIT_CPPFLAGS) -DFAKE_CDP_PEER='"$(abs_top_builddir)/tests/fakes/fake_cdp_peer"'
+tests_unit_check_cdp_LDADD = $(UNIT_WORKER_LIBS)
+tests_fakes_fake_cdp_peer_SOURCES = tests/fakes/fake_cdp_peer.c
+tests_fakes_fake_cdp_peer_CPPFLAGS = $(AM_CPPFLAGS)
+
+# --- url, cidr, policy
+check_PROGRAMS += tests/unit/check_policy
+tests_unit_check_policy_SOURCES = tests/unit/check_policy.c
+tests_unit_check_policy_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_policy_LDADD = $(UNIT_WORKER_LIBS)
+
+# --- spawner
+check_PROGRAMS += tests/unit/check_supervise
+tests_unit_check_supervise_SOURCES = tests/unit/check_supervise.c
+tests_unit_check_supervise_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_supervise_LDADD = $(UNIT_SPAWNER_LIBS)
+
+# --- worker core (options, route, respond, pool)
+check_PROGRAMS += tests/unit/check_worker
+tests_unit_check_worker_SOURCES = tests/unit/check_worker.c
+tests_unit_check_worker_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_worker_LDADD = $(UNIT_WORKER_LIBS)
+
+TESTS += tests/unit/check_buf tests/unit/check_conf tests/unit/check_cdp \
+	tests/unit/check_policy tests/unit/check_supervise tests/unit/check_worker
