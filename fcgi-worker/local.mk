@@ -3,13 +3,27 @@
 noinst_LIBRARIES += fcgi-worker/libworker.a
 fcgi_worker_libworker_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS) $(FCGI_CFLAGS) $(CURL_CFLAGS)
 fcgi_worker_libworker_a_SOURCES = \
+	fcgi-worker/worker.h \
+	fcgi-worker/fcgi.c fcgi-worker/fcgi.h \
+	fcgi-worker/request.c fcgi-worker/request.h \
+	fcgi-worker/respond.c fcgi-worker/respond.h \
+	fcgi-worker/route.c fcgi-worker/route.h \
+	fcgi-worker/handlers.h \
+	fcgi-worker/health.c \
+	fcgi-worker/options.c fcgi-worker/options.h \
+	fcgi-worker/render.c fcgi-worker/render.h \
+	fcgi-worker/render_pdf.c \
+	fcgi-worker/pool.c fcgi-worker/pool.h \
+	fcgi-worker/page.c fcgi-worker/page.h \
+	fcgi-worker/browser.c fcgi-worker/browser.h \
+	fcgi-worker/base64.c fcgi-worker/base64.h \
 	fcgi-worker/transport.h \
 	fcgi-worker/transport_pipe.c \
 	fcgi-worker/cdp.c fcgi-worker/cdp.h \
 	fcgi-worker/url.c fcgi-worker/url.h \
 	fcgi-worker/policy.c fcgi-worker/policy.h
 
-WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS)
+WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS) -lm
 
 bin_PROGRAMS += rendercgi-worker
 rendercgi_worker_SOURCES = fcgi-worker/main.c

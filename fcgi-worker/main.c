@@ -1,2 +1,299 @@
+/* main.c — rendercgi-worker: sequences the inits and the graceful stop.
+ *
+ * Start: options → config → log → signals → URL policy → browser pool →
+ * FastCGI socket → request threads. The main thread then only waits for
+ * signals (all of them are blocked in every other thread). Stop (SIGTERM,
+ * SIGINT, or max_requests reached): stop accepting, let in-flight requests
+ * finish up to a grace period, stop the browsers, exit 0. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void){return 0;}
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "fcgi.h"
+#include "log.h"
+#include "policy.h"
+#include "pool.h"
+#include "rc.h"
+#include "request.h"
+#include "respond.h"
+#include "route.h"
+#include "worker.h"
+
+#define DEFAULT_CONF SYSCONFDIR "/rendercgi/rendercgi.conf"
+#define STOP_GRACE_EXTRA_MS 5000
+
+struct request_thread {
+    pthread_t tid;
+    struct worker *w;
+    int listen_fd;
+    atomic_int running;
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: rendercgi-worker [-c FILE] [--pool NAME] [--listen ADDR]\n"
+            "A FastCGI responder that renders web pages to PDF with headless Chromium.\n"
+            "\n"
+            "  -c, --config FILE  read FILE (default " DEFAULT_CONF " if it exists,\n"
+            "                     else built-in defaults)\n"
+            "  -p, --pool NAME    use the settings of pool [NAME] (default: the first pool)\n"
+            "  -l, --listen ADDR  listen on ADDR (PATH, HOST:PORT or :PORT) instead of the\n"
+            "                     socket on fd 0 (FCGI_LISTENSOCK_FILENO) or LISTEN_FDS\n"
+            "      --test-config  check the configuration and exit\n"
+            "  -h, --help         show this help\n"
+            "  -V, --version      show the version\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT stop gracefully (in-flight requests finish).\n"
+            "See rendercgi-worker(8) and docs/ for routes and options.\n");
+}
+
+static void
+on_wake(int sig)
+{
+    (void)sig; /* only interrupts accept() in a request thread */
+}
+
+static void *
+request_thread_main(void *arg)
+{
+    struct request_thread *t = arg;
+    struct worker *w = t->w;
+    struct fcgi_conn *conn = fcgi_conn_new(t->listen_fd);
+    sigset_t wake;
+
+    sigemptyset(&wake);
+    sigaddset(&wake, SIGUSR2);
+    if (conn == NULL) {
+        log_msg(LOG_ERR, "request thread: cannot allocate a FastCGI request");
+        t->running = 0;
+        return NULL;
+    }
+    for (;;) {
+        struct request r;
+        char why[256];
+
+        /* SIGUSR2 may interrupt us only while we wait in accept. */
+        pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+        if (w->stopping)
+            break;
+        int rc = fcgi_accept(conn);
+        pthread_sigmask(SIG_BLOCK, &wake, NULL);
+        if (rc != RC_OK) {
+            if (w->stopping)
+                break;
+            continue;
+        }
+        w->requests_active++;
+        if (request_parse(&r, conn, w, why, sizeof why) == RC_OK)
+            route_dispatch(&r);
+        else
+            respond_error(&r, "invalid_option", "%s", why);
+        if (!r.headers_sent)
+            respond_error(&r, "internal", "the handler wrote no response");
+        fcgi_finish(conn);
+        /* Slot clean-up happens here, after the client has its response. */
+        if (r.slot != NULL)
+            pool_checkin(w->pool, r.slot, r.slot_healthy);
+        if (r.status >= 500)
+            w->requests_failed++;
+        request_free(&r);
+        w->requests_active--;
+        long total = ++w->requests_total;
+        if (w->conf->max_requests > 0 && total == w->conf->max_requests) {
+            log_msg(LOG_INFO, "worker: served max_requests=%d; stopping to be recycled",
+                    w->conf->max_requests);
+            kill(getpid(), SIGTERM);
+        }
+    }
+    fcgi_conn_free(conn);
+    t->running = 0;
+    return NULL;
+}
+
+static int
+threads_running(struct request_thread *ts, int n)
+{
+    int live = 0;
+    for (int i = 0; i < n; i++)
+        live += ts[i].running;
+    return live;
+}
+
+/* Stop accepting and wait for in-flight requests, up to 'grace_ms'. */
+static void
+stop_threads(struct worker *w, struct request_thread *ts, int n, int grace_ms)
+{
+    int64_t deadline = clock_ms() + grace_ms;
+
+    w->stopping = 1;
+    fcgi_shutdown_pending();
+    while (threads_running(ts, n) > 0 && clock_ms() < deadline) {
+        struct timespec pause = { 0, 50 * 1000000L };
+        /* Re-sent each round: a thread may enter accept() just after a wake. */
+        for (int i = 0; i < n; i++)
+            if (ts[i].running)
+                pthread_kill(ts[i].tid, SIGUSR2);
+        nanosleep(&pause, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (!ts[i].running)
+            pthread_join(ts[i].tid, NULL);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' }, { "pool", required_argument, NULL, 'p' },
+        { "listen", required_argument, NULL, 'l' }, { "test-config", no_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *conf_path = NULL, *pool_name = NULL, *listen_addr = NULL;
+    struct conf conf;
+    struct buf errors;
+    struct worker w;
+    struct request_thread *threads = NULL;
+    struct sigaction sa;
+    sigset_t blocked;
+    int opt, test_only = 0, listen_fd = -1, nthreads = 0, exit_code = 1, sig, lvl;
+    char err[256];
+
+    while ((opt = getopt_long(argc, argv, "c:p:l:hV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': conf_path = optarg; break;
+        case 'p': pool_name = optarg; break;
+        case 'l': listen_addr = optarg; break;
+        case 't': test_only = 1; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("rendercgi-worker %s\n", RCGI_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    memset(&conf, 0, sizeof conf);
+    memset(&w, 0, sizeof w);
+    buf_init(&errors, 64 * 1024);
+    if (conf_path == NULL && access(DEFAULT_CONF, R_OK) == 0)
+        conf_path = DEFAULT_CONF;
+    if ((conf_path != NULL ? conf_load(conf_path, &conf, &errors) : conf_defaults(&conf)) !=
+        RC_OK) {
+        fprintf(stderr, "%s", errors.len ? errors.data : "rendercgi-worker: bad configuration\n");
+        buf_free(&errors);
+        return 2;
+    }
+    buf_free(&errors);
+    w.conf = pool_name != NULL ? conf_pool_find(&conf, pool_name) : &conf.pools[0];
+    if (w.conf == NULL) {
+        fprintf(stderr, "rendercgi-worker: no pool [%s] in %s\n", pool_name, conf_path);
+        goto out;
+    }
+    if (policy_new(w.conf->allow_networks, w.conf->deny_networks, &w.policy, err, sizeof err) !=
+        RC_OK) {
+        fprintf(stderr, "rendercgi-worker: %s\n", err);
+        goto out;
+    }
+    if (test_only) {
+        printf("configuration ok\n");
+        exit_code = 0;
+        goto out;
+    }
+    lvl = log_level_parse(conf.global.log_level ? conf.global.log_level : "info");
+    log_init("worker", lvl < 0 ? LOG_INFO : (enum log_level)lvl);
+
+    /* Signals: SIGPIPE is ignored (a client that hangs up is an error return,
+     * not a death) — set before FCGX_Init so libfcgi keeps our choice. The
+     * stop signals are blocked everywhere and taken by sigwait below. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_wake; /* no SA_RESTART: it must interrupt accept() */
+    sigaction(SIGUSR2, &sa, NULL);
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGHUP);
+    sigaddset(&blocked, SIGQUIT);
+    sigaddset(&blocked, SIGUSR1);
+    sigaddset(&blocked, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+
+    /* Orphaned Chromium helpers (their browser died first) become our
+     * children, so that the pool can reap and kill whole process groups. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    w.started_ms = clock_ms();
+
+    if (fcgi_init() != RC_OK ||
+        fcgi_listen_socket(listen_addr, w.conf->listen_backlog, &listen_fd) != RC_OK)
+        goto out;
+    if (w.conf->browsers > 0 && pool_start(w.conf, lvl >= LOG_DEBUG, &w.pool) != RC_OK)
+        goto out;
+
+    nthreads = w.conf->threads > 0
+                   ? w.conf->threads
+                   : w.conf->browsers * w.conf->pages_per_browser + w.conf->queue_max + 4;
+    if ((threads = calloc((size_t)nthreads, sizeof *threads)) == NULL)
+        goto out;
+    for (int i = 0; i < nthreads; i++) {
+        threads[i].w = &w;
+        threads[i].listen_fd = listen_fd;
+        threads[i].running = 1;
+        if (pthread_create(&threads[i].tid, NULL, request_thread_main, &threads[i]) != 0) {
+            log_errno(LOG_ERR, "worker: cannot start request thread %d", i);
+            threads[i].running = 0;
+            nthreads = i;
+            break;
+        }
+    }
+    log_msg(LOG_INFO, "worker: pool [%s] ready to accept: %d request threads, %d browsers x %d "
+                      "pages, queue %d",
+            w.conf->name, nthreads, w.conf->browsers, w.conf->pages_per_browser,
+            w.conf->queue_max);
+
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGHUP);
+    sigaddset(&blocked, SIGQUIT);
+    sigaddset(&blocked, SIGUSR1);
+    for (;;) {
+        if (sigwait(&blocked, &sig) != 0)
+            continue;
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+            break;
+        log_msg(LOG_INFO, "worker: signal %d ignored", sig);
+    }
+    log_msg(LOG_INFO, "worker: stopping on signal %d; %d requests in flight", sig,
+            (int)w.requests_active);
+    stop_threads(&w, threads, nthreads, w.conf->request_timeout + STOP_GRACE_EXTRA_MS);
+    if (threads_running(threads, nthreads) > 0) {
+        /* Requests still running past the grace period: the browsers go down
+         * with the process (their process groups are killed by the pool). */
+        log_msg(LOG_WARN, "worker: %d requests still running after the grace period; exiting",
+                threads_running(threads, nthreads));
+        pool_kill_all(w.pool);
+        _exit(0);
+    }
+    exit_code = 0;
+out:
+    pool_stop(w.pool);
+    policy_free(w.policy);
+    free(threads);
+    conf_free(&conf);
+    return exit_code;
+}

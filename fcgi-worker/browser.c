@@ -1,0 +1,289 @@
+/* browser.c — launching and stopping headless Chromium; see browser.h.
+ *
+ * The browser owns its process group (pgid = pid) and its profile directory.
+ * Only the pool's supervisor thread calls browser_launch/browser_stop. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "clock.h"
+#include "log.h"
+#include "rc.h"
+
+/* CDP messages can carry a whole IO.read chunk or a DOM; cap them. */
+#define BROWSER_MAX_MESSAGE (64u << 20)
+
+static void
+fd_close(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void
+profile_remove(char **dir)
+{
+    if (*dir == NULL)
+        return;
+    nftw(*dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(*dir);
+    *dir = NULL;
+}
+
+/* The argv we exec: exactly our flags, never Debian's wrapper script. */
+static int
+browser_argv(const struct browser_launch_conf *lc, const char *profile, char **argv, size_t max,
+             char *store, size_t storelen)
+{
+    size_t n = 0;
+    int w;
+
+    argv[n++] = (char *)lc->chromium;
+    argv[n++] = "--headless";
+    if (geteuid() == 0)
+        argv[n++] = "--no-sandbox"; /* Chromium refuses to run its sandbox as root. */
+    argv[n++] = "--remote-debugging-pipe";
+    argv[n++] = "--disable-gpu";
+    argv[n++] = "--disable-background-networking";
+    argv[n++] = "--disable-component-update";
+    argv[n++] = "--disable-sync";
+    argv[n++] = "--no-first-run";
+    argv[n++] = "--no-default-browser-check";
+    argv[n++] = "--disable-quic";
+    argv[n++] = "--disable-extensions";
+    argv[n++] = "--disable-default-apps";
+    argv[n++] = "--disable-breakpad";
+    argv[n++] = "--disable-crash-reporter";
+    argv[n++] = "--disable-domain-reliability";
+    argv[n++] = "--disable-client-side-phishing-detection";
+    argv[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,"
+                "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,"
+                "AcceptCHFrame,AutofillServerCommunication,CertificateTransparencyComponentUpdater";
+    argv[n++] = "--metrics-recording-only";
+    argv[n++] = "--password-store=basic";
+    argv[n++] = "--use-mock-keychain";
+    argv[n++] = "--mute-audio";
+    argv[n++] = "--hide-scrollbars";
+    argv[n++] = "--font-render-hinting=none";
+    w = snprintf(store, storelen, "--user-data-dir=%s", profile);
+    argv[n++] = store;
+    store += w + 1;
+    storelen -= (size_t)w + 1;
+    snprintf(store, storelen, "--window-size=%d,%d", lc->width, lc->height);
+    argv[n++] = store;
+    argv[n++] = "about:blank";
+    argv[n] = NULL;
+    return n < max ? RC_OK : RC_ERROR;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void
+browser_child(int cmd_fd, int out_fd, pid_t parent, int devnull, char **argv)
+{
+    sigset_t all;
+
+    setpgid(0, 0);
+    /* Die with the thread that forked us; if it is already gone, give up. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    /* Chromium reads commands on fd 3 and writes on fd 4. Move our ends clear
+     * of 3 and 4 first so that the dup2s cannot clobber each other. */
+    cmd_fd = fcntl(cmd_fd, F_DUPFD, 10);
+    out_fd = fcntl(out_fd, F_DUPFD, 10);
+    if (cmd_fd < 0 || out_fd < 0 || dup2(cmd_fd, 3) < 0 || dup2(out_fd, 4) < 0)
+        _exit(127);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+    }
+    close_range(5, ~0U, 0);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+static void
+browser_reap(pid_t pgid)
+{
+    /* The worker is a child subreaper, so renderers and zygotes orphaned by
+     * the main process become our children too: reap the whole group. */
+    while (waitpid(-pgid, NULL, 0) > 0 || errno == EINTR)
+        ;
+}
+
+void
+browser_kill(struct browser *b)
+{
+    pid_t pid = b->pid;
+    /* Chromium may exit between kill() and waitpid(); ESRCH is success here. */
+    if (pid > 0) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+    }
+}
+
+int
+browser_launch(struct browser *b, const struct browser_launch_conf *lc,
+               cdp_event_fn on_event, cdp_closed_fn on_closed, void *ud,
+               int64_t deadline_ms, char *err, size_t errlen)
+{
+    int to_chrome[2] = { -1, -1 }, from_chrome[2] = { -1, -1 }, devnull = -1;
+    char tmpl[4096], store[4352], *argv[48];
+    const char *tmpdir = getenv("TMPDIR");
+    struct transport *t;
+    struct buf cerr;
+    yajl_val ver = NULL;
+    pid_t pid;
+
+    buf_init(&cerr, 1024);
+    b->pid = -1;
+    b->cdp = NULL;
+    snprintf(tmpl, sizeof tmpl, "%s/rendercgi-chromium-XXXXXX",
+             tmpdir != NULL && tmpdir[0] != '\0' ? tmpdir : "/tmp");
+    if (mkdtemp(tmpl) == NULL || (b->profile_dir = strdup(tmpl)) == NULL) {
+        snprintf(err, errlen, "cannot create a profile directory %s: %s", tmpl, strerror(errno));
+        goto fail;
+    }
+    if (access(lc->chromium, X_OK) != 0) {
+        snprintf(err, errlen, "chromium %s is not executable: %s", lc->chromium,
+                 strerror(errno));
+        goto fail;
+    }
+    if (browser_argv(lc, b->profile_dir, argv, sizeof argv / sizeof argv[0], store,
+                     sizeof store) != RC_OK ||
+        pipe2(to_chrome, O_CLOEXEC) == -1 || pipe2(from_chrome, O_CLOEXEC) == -1) {
+        snprintf(err, errlen, "cannot set up pipes: %s", strerror(errno));
+        goto fail;
+    }
+    if (!lc->verbose)
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    pid_t parent = getpid();
+    if ((pid = fork()) == -1) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        goto fail;
+    }
+    if (pid == 0)
+        browser_child(to_chrome[0], from_chrome[1], parent, devnull, argv);
+    /* Set the group from both sides so that kill(-pid) works at once. */
+    setpgid(pid, pid);
+    b->pid = pid;
+    b->started_ms = clock_ms();
+    fd_close(&to_chrome[0]);
+    fd_close(&from_chrome[1]);
+    fd_close(&devnull);
+    t = transport_pipe_new(from_chrome[0], to_chrome[1], BROWSER_MAX_MESSAGE);
+    from_chrome[0] = to_chrome[1] = -1; /* owned by the transport now, also on failure */
+    if (t == NULL || (b->cdp = cdp_new(t, on_event, on_closed, ud)) == NULL) {
+        snprintf(err, errlen, "cannot start the CDP connection");
+        goto fail;
+    }
+    if (cdp_call(b->cdp, NULL, "Browser.getVersion", NULL, deadline_ms, &ver, &cerr) != RC_OK) {
+        snprintf(err, errlen, "chromium %s did not answer Browser.getVersion: %s", lc->chromium,
+                 cerr.len ? cerr.data : "it exited or timed out");
+        goto fail;
+    }
+    snprintf(b->product, sizeof b->product, "%s",
+             cdp_get_string(ver, "product", NULL) ? cdp_get_string(ver, "product", NULL) : "?");
+    yajl_tree_free(ver);
+    buf_free(&cerr);
+    log_msg(LOG_INFO, "[browser %d] started %s, pid %d", b->id, b->product, (int)pid);
+    return RC_OK;
+fail:
+    fd_close(&to_chrome[0]);
+    fd_close(&to_chrome[1]);
+    fd_close(&from_chrome[0]);
+    fd_close(&from_chrome[1]);
+    fd_close(&devnull);
+    buf_free(&cerr);
+    browser_stop(b);
+    return RC_ERROR;
+}
+
+void
+browser_stop(struct browser *b)
+{
+    if (b->pid > 0) {
+        browser_kill(b);
+        browser_reap(b->pid);
+        b->pid = -1;
+    }
+    cdp_free(b->cdp);
+    b->cdp = NULL;
+    profile_remove(&b->profile_dir);
+}
+
+static int64_t
+pss_of(pid_t pid)
+{
+    char path[64], line[256];
+    int64_t kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        long long v;
+        if (sscanf(line, "Pss: %lld kB", &v) == 1) {
+            kb = v;
+            break;
+        }
+    }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+int64_t
+browser_pss(const struct browser *b)
+{
+    int64_t total = 0;
+    struct dirent *de;
+    DIR *d;
+
+    if (b->pid <= 0 || (d = opendir("/proc")) == NULL)
+        return -1;
+    while ((de = readdir(d)) != NULL) {
+        char path[64], stat[512], *rp;
+        int pgrp = 0;
+        FILE *f;
+        pid_t pid = (pid_t)atoi(de->d_name);
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        if ((f = fopen(path, "re")) == NULL)
+            continue;
+        if (fgets(stat, sizeof stat, f) != NULL && (rp = strrchr(stat, ')')) != NULL &&
+            sscanf(rp + 2, "%*c %*d %d", &pgrp) == 1 && pgrp == b->pid) {
+            int64_t p = pss_of(pid);
+            if (p > 0)
+                total += p;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return total;
+}

@@ -1,0 +1,363 @@
+/* page.c — page slots: isolated contexts, navigation and lifecycle waiting;
+ * see page.h.
+ *
+ * Locking: s->mu guards the event-fed fields (loader_id … closed) and is
+ * never held across a CDP call, because the reader thread that answers the
+ * call also takes it to deliver events. */
+#include <stdio.h>
+#include <string.h>
+
+#include "browser.h"
+#include "cdp.h"
+#include "clock.h"
+#include "log.h"
+#include "options.h"
+#include "page.h"
+#include "rc.h"
+
+int
+page_slot_init(struct slot *s, struct browser *b, int index)
+{
+    memset(s, 0, sizeof *s);
+    s->browser = b;
+    s->index = index;
+    if (pthread_mutex_init(&s->mu, NULL) != 0)
+        return RC_ERROR;
+    if (clock_cond_init(&s->cond) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        return RC_ERROR;
+    }
+    return RC_OK;
+}
+
+void
+page_slot_destroy(struct slot *s)
+{
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+}
+
+int
+page_call(struct slot *s, const char *method, const char *params, int64_t deadline_ms,
+          yajl_val *result, struct buf *err)
+{
+    return cdp_call(s->browser->cdp, s->session_id, method, params, deadline_ms, result, err);
+}
+
+/* Copy the string at 'key' of 'v' into 'out'; RC_ERROR if absent. */
+static int
+copy_id(yajl_val v, const char *key, char *out, size_t len)
+{
+    const char *id = cdp_get_string(v, key, NULL);
+    if (id == NULL || strlen(id) >= len)
+        return RC_ERROR;
+    memcpy(out, id, strlen(id) + 1);
+    return RC_OK;
+}
+
+int
+page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err)
+{
+    struct cdp *c = s->browser->cdp;
+    struct buf p;
+    yajl_val v = NULL;
+    int rc;
+
+    buf_init(&p, 1024);
+    s->context_id[0] = s->target_id[0] = s->session_id[0] = '\0';
+    if ((rc = cdp_call(c, NULL, "Target.createBrowserContext", "{\"disposeOnDetach\":true}",
+                       deadline_ms, &v, err)) != RC_OK)
+        goto fail;
+    rc = copy_id(v, "browserContextId", s->context_id, sizeof s->context_id);
+    yajl_tree_free(v);
+    v = NULL;
+    if (rc != RC_OK)
+        goto fail;
+
+    buf_puts(&p, "{\"url\":\"about:blank\",\"browserContextId\":");
+    buf_json_string(&p, s->context_id);
+    buf_puts(&p, "}");
+    if ((rc = cdp_call(c, NULL, "Target.createTarget", p.data, deadline_ms, &v, err)) != RC_OK)
+        goto fail;
+    rc = copy_id(v, "targetId", s->target_id, sizeof s->target_id);
+    yajl_tree_free(v);
+    v = NULL;
+    if (rc != RC_OK)
+        goto fail;
+
+    buf_reset(&p);
+    buf_puts(&p, "{\"flatten\":true,\"targetId\":");
+    buf_json_string(&p, s->target_id);
+    buf_puts(&p, "}");
+    if ((rc = cdp_call(c, NULL, "Target.attachToTarget", p.data, deadline_ms, &v, err)) != RC_OK)
+        goto fail;
+    /* Events for the new session may arrive as soon as it exists, so the id is
+     * published under the lock the event path reads it with. */
+    pthread_mutex_lock(&s->mu);
+    rc = copy_id(v, "sessionId", s->session_id, sizeof s->session_id);
+    s->crashed = 0;
+    s->closed = 0;
+    pthread_mutex_unlock(&s->mu);
+    yajl_tree_free(v);
+    v = NULL;
+    if (rc != RC_OK)
+        goto fail;
+
+    if ((rc = page_call(s, "Page.enable", NULL, deadline_ms, NULL, err)) != RC_OK ||
+        (rc = page_call(s, "Page.setLifecycleEventsEnabled", "{\"enabled\":true}", deadline_ms,
+                        NULL, err)) != RC_OK ||
+        (rc = page_call(s, "Network.enable", NULL, deadline_ms, NULL, err)) != RC_OK)
+        goto fail;
+    buf_free(&p);
+    return RC_OK;
+fail:
+    if (rc == RC_OK)
+        rc = RC_ERROR;
+    if (err->len == 0)
+        buf_printf(err, "preparing a page failed: %s", rc_name(rc));
+    buf_free(&p);
+    return rc;
+}
+
+void
+page_dispose(struct slot *s, int64_t deadline_ms)
+{
+    struct buf p;
+
+    if (s->context_id[0] == '\0' || s->browser->cdp == NULL)
+        return;
+    buf_init(&p, 256);
+    buf_puts(&p, "{\"browserContextId\":");
+    buf_json_string(&p, s->context_id);
+    buf_puts(&p, "}");
+    cdp_call(s->browser->cdp, NULL, "Target.disposeBrowserContext", p.data, deadline_ms, NULL,
+             NULL);
+    buf_free(&p);
+    pthread_mutex_lock(&s->mu);
+    s->context_id[0] = s->target_id[0] = s->session_id[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
+}
+
+int
+page_on_event(struct slot *s, const char *session_id, const char *method, yajl_val params)
+{
+    const char *frame = cdp_get_string(params, "frameId", NULL);
+    const char *loader = cdp_get_string(params, "loaderId", NULL);
+
+    pthread_mutex_lock(&s->mu);
+    if (session_id == NULL) {
+        /* Browser-level events that concern one of our targets. */
+        const char *sid = cdp_get_string(params, "sessionId", NULL);
+        const char *tid = cdp_get_string(params, "targetId", NULL);
+        int mine = (sid != NULL && s->session_id[0] != '\0' && strcmp(sid, s->session_id) == 0) ||
+                   (tid != NULL && s->target_id[0] != '\0' && strcmp(tid, s->target_id) == 0);
+        if (mine && strcmp(method, "Target.detachedFromTarget") == 0)
+            s->closed = 1;
+        else if (mine && strcmp(method, "Target.targetCrashed") == 0)
+            s->crashed = 1;
+        if (mine)
+            pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+        return mine;
+    }
+    if (s->session_id[0] == '\0' || strcmp(session_id, s->session_id) != 0) {
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
+    if (strcmp(method, "Page.lifecycleEvent") == 0) {
+        const char *name = cdp_get_string(params, "name", NULL);
+        /* The main frame's id is its target's id. */
+        if (frame != NULL && loader != NULL && name != NULL &&
+            strcmp(frame, s->target_id) == 0) {
+            if (strcmp(name, "init") == 0) {
+                if (strcmp(loader, s->loader_id) != 0) {
+                    /* A new document (a first load or a script redirect):
+                     * from now on, wait for this one. */
+                    snprintf(s->loader_id, sizeof s->loader_id, "%s", loader);
+                    s->lifecycle = 0;
+                }
+            } else if (strcmp(loader, s->loader_id) == 0) {
+                if (strcmp(name, "DOMContentLoaded") == 0)
+                    s->lifecycle |= LC_DOMCONTENTLOADED;
+                else if (strcmp(name, "load") == 0)
+                    s->lifecycle |= LC_LOAD;
+                else if (strcmp(name, "networkIdle") == 0)
+                    s->lifecycle |= LC_NETWORKIDLE | LC_LOAD;
+            }
+            pthread_cond_broadcast(&s->cond);
+        }
+    } else if (strcmp(method, "Network.responseReceived") == 0) {
+        const char *type = cdp_get_string(params, "type", NULL);
+        if (type != NULL && strcmp(type, "Document") == 0 && frame != NULL &&
+            strcmp(frame, s->target_id) == 0) {
+            /* The response precedes the document's "init" event, so the
+             * status is kept with its loader and matched when waiting. */
+            s->main_status = (int)cdp_get_number(params, 0, "response", "status", NULL);
+            snprintf(s->status_loader, sizeof s->status_loader, "%s", loader ? loader : "");
+        }
+    } else if (strcmp(method, "Inspector.targetCrashed") == 0) {
+        s->crashed = 1;
+        pthread_cond_broadcast(&s->cond);
+    } else if (strcmp(method, "Inspector.detached") == 0) {
+        s->closed = 1;
+        pthread_cond_broadcast(&s->cond);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+}
+
+void
+page_on_closed(struct slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->closed = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static const char *const wait_names[] = { "load", "DOMContentLoaded", "networkIdle" };
+static const unsigned wait_bits[] = { LC_LOAD, LC_DOMCONTENTLOADED, LC_NETWORKIDLE };
+
+/* Per-request emulation on the fresh page. */
+static int
+page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, struct buf *err)
+{
+    struct buf p;
+    int rc = RC_OK;
+
+    buf_init(&p, 4096);
+    if (o->width != 1280 || o->height != 720) {
+        buf_printf(&p, "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":1,\"mobile\":false}",
+                   o->width, o->height);
+        rc = page_call(s, "Emulation.setDeviceMetricsOverride", p.data, deadline_ms, NULL, err);
+    }
+    if (rc == RC_OK && o->user_agent != NULL) {
+        buf_reset(&p);
+        buf_puts(&p, "{\"userAgent\":");
+        buf_json_string(&p, o->user_agent);
+        buf_puts(&p, "}");
+        rc = page_call(s, "Emulation.setUserAgentOverride", p.data, deadline_ms, NULL, err);
+    }
+    if (rc == RC_OK && !o->javascript)
+        rc = page_call(s, "Emulation.setScriptExecutionDisabled", "{\"value\":true}",
+                       deadline_ms, NULL, err);
+    if (rc == RC_OK && o->media != 0)
+        rc = page_call(s, "Emulation.setEmulatedMedia",
+                       o->media == 1 ? "{\"media\":\"print\"}" : "{\"media\":\"screen\"}",
+                       deadline_ms, NULL, err);
+    buf_free(&p);
+    return rc;
+}
+
+/* Map a failed CDP call during navigation to an error code. */
+static const char *
+call_failure(int rc, struct slot *s)
+{
+    if (rc == RC_TIMEOUT)
+        return "timeout";
+    (void)s;
+    return "render_failed";
+}
+
+int
+page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
+              const char **code, struct buf *msg, int *target_status)
+{
+    struct buf p, err;
+    yajl_val v = NULL;
+    const char *etext, *loader;
+    unsigned want = wait_bits[o->wait_until];
+    int rc, crashed, closed, status = 0;
+    struct timespec ts;
+
+    *target_status = 0;
+    buf_init(&p, 16384);
+    buf_init(&err, 1024);
+    if ((rc = page_emulate(s, o, deadline_ms, &err)) != RC_OK) {
+        *code = call_failure(rc, s);
+        buf_printf(msg, "setting up the page failed: %s", err.len ? err.data : rc_name(rc));
+        goto out;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->loader_id[0] = '\0';
+    s->lifecycle = 0;
+    s->main_status = 0;
+    s->status_loader[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
+
+    buf_puts(&p, "{\"url\":");
+    buf_json_string(&p, o->url);
+    buf_puts(&p, "}");
+    if ((rc = page_call(s, "Page.navigate", p.data, deadline_ms, &v, &err)) != RC_OK) {
+        *code = call_failure(rc, s);
+        if (rc == RC_TIMEOUT)
+            buf_printf(msg, "timed out after %d ms waiting for the navigation to %s to start",
+                       o->timeout_ms, o->url);
+        else
+            buf_printf(msg, "navigating to %s failed: %s", o->url,
+                       err.len ? err.data : rc_name(rc));
+        goto out;
+    }
+    etext = cdp_get_string(v, "errorText", NULL);
+    if (etext != NULL && etext[0] != '\0') {
+        *code = "target_unreachable";
+        buf_printf(msg, "could not load %s: %s", o->url, etext);
+        rc = RC_ERROR;
+        goto out;
+    }
+    loader = cdp_get_string(v, "loaderId", NULL);
+
+    clock_deadline_timespec(deadline_ms, &ts);
+    pthread_mutex_lock(&s->mu);
+    if (loader != NULL && s->loader_id[0] == '\0')
+        snprintf(s->loader_id, sizeof s->loader_id, "%s", loader);
+    rc = RC_OK;
+    while ((s->lifecycle & want) == 0 && !s->crashed && !s->closed && rc == RC_OK) {
+        if (loader == NULL) /* same-document navigation: nothing more to wait for */
+            break;
+        if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0 && clock_ms() >= deadline_ms)
+            rc = RC_TIMEOUT;
+    }
+    crashed = s->crashed;
+    closed = s->closed;
+    if (strcmp(s->status_loader, s->loader_id) == 0)
+        status = s->main_status;
+    pthread_mutex_unlock(&s->mu);
+    *target_status = status;
+
+    if (crashed || closed) {
+        *code = "render_failed";
+        buf_printf(msg, "the browser %s while loading %s",
+                   crashed ? "page crashed" : "went away", o->url);
+        rc = RC_ERROR;
+        goto out;
+    }
+    if (rc == RC_TIMEOUT) {
+        *code = "timeout";
+        buf_printf(msg, "timed out after %d ms waiting for the '%s' event of %s", o->timeout_ms,
+                   wait_names[o->wait_until], o->url);
+        goto out;
+    }
+    if (o->fail_on_status && status >= 400) {
+        *code = "target_http_status";
+        buf_printf(msg, "the target %s answered HTTP %d", o->url, status);
+        rc = RC_ERROR;
+        goto out;
+    }
+    if (o->wait_ms > 0) {
+        /* A user-requested settle delay, cut short by a crash or the deadline. */
+        int64_t until = clock_ms() + o->wait_ms;
+        if (until > deadline_ms)
+            until = deadline_ms;
+        clock_deadline_timespec(until, &ts);
+        pthread_mutex_lock(&s->mu);
+        while (!s->crashed && !s->closed && clock_ms() < until)
+            pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+        pthread_mutex_unlock(&s->mu);
+    }
+out:
+    yajl_tree_free(v);
+    buf_free(&p);
+    buf_free(&err);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/* page.h — a page slot: one isolated browser context with one page in it.
+ *
+ * A slot belongs to one browser of the pool. While checked out it belongs to
+ * one request thread, which drives it with page_navigate() and the render
+ * functions; the CDP reader thread only feeds it events (page_on_event).
+ * Isolation: every request gets a context nobody used before — the slot
+ * disposes its context after each request and creates the next one ahead of
+ * time, off the request's path (docs/architecture.md, "Isolation"). */
+#ifndef RCGI_PAGE_H
+#define RCGI_PAGE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "buf.h"
+
+struct browser;
+struct cdp;
+struct render_opts;
+
+enum lifecycle_bit { LC_DOMCONTENTLOADED = 1, LC_LOAD = 2, LC_NETWORKIDLE = 4 };
+
+struct slot {
+    struct browser *browser;     /* borrowed; the pool owns both */
+    int index;                   /* within its browser */
+    int ready;                   /* a fresh context and page are prepared (pool mutex) */
+    int busy;                    /* checked out (pool mutex) */
+    int uses;                    /* pages rendered in this slot */
+
+    char context_id[64];
+    char target_id[64];
+    char session_id[64];
+
+    /* Fed by the CDP reader thread, read by the request thread: under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    char loader_id[64];          /* the navigation we wait for */
+    unsigned lifecycle;          /* LC_* bits seen for loader_id */
+    int main_status;             /* HTTP status of the last main-frame document */
+    char status_loader[64];      /* the loader that main_status belongs to */
+    int crashed;                 /* Inspector.targetCrashed */
+    int closed;                  /* the browser connection ended */
+};
+
+/* Initialise the slot's lock and condition. */
+int page_slot_init(struct slot *s, struct browser *b, int index);
+void page_slot_destroy(struct slot *s);
+
+/* Create a new browser context, a page in it, attach (flat session) and
+ * enable the domains we listen to. RC_OK, RC_CLOSED (browser gone), or
+ * RC_ERROR/RC_TIMEOUT with 'err' filled. */
+int page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err);
+/* Dispose of the slot's context (and its page). Best effort. */
+void page_dispose(struct slot *s, int64_t deadline_ms);
+
+/* Apply per-request emulation, navigate to o->url and wait for o->wait_until
+ * until 'deadline_ms'. On failure returns the error code for respond_error
+ * in *code ("target_unreachable", "timeout", "render_failed",
+ * "target_http_status") and a sentence in 'msg'; *target_status gets the
+ * main document's HTTP status (0 if none). */
+int page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
+                  const char **code, struct buf *msg, int *target_status);
+
+/* Event hook, called on the CDP reader thread for every event of the slot's
+ * browser. Returns 1 if the event belonged to this slot (its session, or a
+ * browser-level event naming its session or target), else 0. */
+int page_on_event(struct slot *s, const char *session_id, const char *method, yajl_val params);
+/* The connection to the browser ended: wake any waiter. */
+void page_on_closed(struct slot *s);
+
+/* A CDP call on the slot's session with a sentence-worthy failure in 'err'. */
+int page_call(struct slot *s, const char *method, const char *params, int64_t deadline_ms,
+              yajl_val *result, struct buf *err);
+
+#endif

@@ -1,0 +1,116 @@
+/* render.c — shared steps of the rendering routes; see render.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "options.h"
+#include "page.h"
+#include "policy.h"
+#include "pool.h"
+#include "rc.h"
+#include "render.h"
+#include "request.h"
+#include "respond.h"
+#include "worker.h"
+
+int
+render_begin(struct request *r, enum route_id route, struct render_opts *o, struct slot **slot,
+             int64_t *deadline_ms)
+{
+    struct worker *w = r->worker;
+    struct buf msg;
+    const char *code = NULL;
+    char why[512];
+    int rc;
+
+    buf_init(&msg, 2048);
+    *slot = NULL;
+    if (options_parse(r, route, w->conf->request_timeout, o, &code, &msg) != RC_OK) {
+        respond_error(r, code, "%s", msg.data);
+        buf_free(&msg);
+        return RC_ERROR;
+    }
+    buf_free(&msg);
+    why[0] = '\0';
+    switch (policy_check_url(w->policy, o->url, why, sizeof why)) {
+    case RC_OK:
+        break;
+    case RC_INVALID:
+        respond_error(r, "bad_url", "option 'url' is not a valid http(s) URL: %s", why);
+        return RC_ERROR;
+    case RC_BLOCKED:
+        respond_error(r, "url_blocked", "option 'url' is refused by the URL policy: %s", why);
+        return RC_ERROR;
+    case RC_NOT_FOUND:
+        respond_error(r, "target_unreachable", "%s", why);
+        return RC_ERROR;
+    default:
+        respond_error(r, "internal", "checking the URL failed: %s", why);
+        return RC_ERROR;
+    }
+    *deadline_ms = r->started_ms + o->timeout_ms;
+    rc = pool_checkout(w->pool, *deadline_ms, slot);
+    switch (rc) {
+    case RC_OK:
+        r->slot = *slot;
+        r->slot_healthy = 1;
+        return RC_OK;
+    case RC_BUSY:
+        respond_error_h(r, "overloaded", "Retry-After: 1\r\n",
+                        "all %d page slots are busy and %d requests are already queued",
+                        w->conf->browsers * w->conf->pages_per_browser, w->conf->queue_max);
+        return RC_ERROR;
+    case RC_TIMEOUT:
+        respond_error(r, "timeout", "timed out after %d ms waiting for a free page slot",
+                      o->timeout_ms);
+        return RC_ERROR;
+    case RC_NOT_FOUND: {
+        struct pool_stats st;
+        pool_get_stats(w->pool, &st);
+        respond_error_h(r, "starting", "Retry-After: 2\r\n", "no browser is running yet: %s",
+                        st.error[0] ? st.error : "still starting");
+        return RC_ERROR;
+    }
+    default:
+        respond_error(r, "overloaded", "the worker is shutting down");
+        return RC_ERROR;
+    }
+}
+
+void
+render_fail(struct request *r, struct slot *s, const char *code, const struct buf *msg,
+            int target_status)
+{
+    char hdr[64];
+
+    /* A crashed page only loses its context; a browser that went away was
+     * already marked dead by the pool's on_closed. */
+    if (strcmp(code, "target_http_status") == 0) {
+        snprintf(hdr, sizeof hdr, "X-Target-Status: %d\r\n", target_status);
+        respond_error_h(r, code, hdr, "%s", msg->data);
+        return;
+    }
+    (void)s;
+    respond_error(r, code, "%s", msg->data);
+}
+
+void
+render_call_failed(struct request *r, struct slot *s, int rc, const char *what,
+                   const struct render_opts *o, const struct buf *err)
+{
+    (void)s;
+    switch (rc) {
+    case RC_TIMEOUT:
+        respond_error(r, "timeout", "timed out after %d ms waiting for %s of %s", o->timeout_ms,
+                      what, o->url);
+        return;
+    case RC_CLOSED:
+        r->slot_healthy = 0;
+        respond_error(r, "render_failed", "the browser went away during %s of %s", what, o->url);
+        return;
+    default:
+        respond_error(r, "render_failed", "%s failed for %s: %s", what, o->url,
+                      err->len ? err->data : rc_name(rc));
+        return;
+    }
+}

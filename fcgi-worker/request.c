@@ -1,0 +1,155 @@
+/* request.c — parsing one FastCGI request's method, route, id and query
+ * parameters; see request.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "clock.h"
+#include "fcgi.h"
+#include "rc.h"
+#include "request.h"
+#include "url.h"
+
+void
+request_route_of(const char *path, char *route, size_t len)
+{
+    const char *end, *start;
+    size_t n;
+
+    route[0] = '\0';
+    if (path == NULL)
+        return;
+    end = path + strcspn(path, "?");
+    while (end > path && end[-1] == '/')
+        end--;
+    start = end;
+    while (start > path && start[-1] != '/')
+        start--;
+    n = (size_t)(end - start);
+    if (n >= len)
+        n = len - 1;
+    memcpy(route, start, n);
+    route[n] = '\0';
+}
+
+/* An incoming id is kept only if it is short and harmless in a header. */
+static int
+request_id_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n] != '\0'; n++)
+        if (n >= 64 || !(isalnum((unsigned char)s[n]) || strchr("-_.:", s[n]) != NULL))
+            return 0;
+    return n > 0;
+}
+
+static void
+request_id_new(char *out)
+{
+    unsigned char raw[8];
+    static const char hex[] = "0123456789abcdef";
+
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        int64_t t = clock_ms();
+        memcpy(raw, &t, sizeof raw);
+    }
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[2 * sizeof raw] = '\0';
+}
+
+static int
+request_parse_query(struct request *r, const char *query, char *why, size_t whylen)
+{
+    size_t count = 1;
+    char *p;
+
+    if (query == NULL || query[0] == '\0')
+        return RC_OK;
+    for (const char *q = query; *q != '\0'; q++)
+        count += *q == '&';
+    if ((r->storage = strdup(query)) == NULL ||
+        (r->params = calloc(count, sizeof *r->params)) == NULL)
+        return RC_ERROR;
+    p = r->storage;
+    while (p != NULL) {
+        char *amp = strchr(p, '&'), *eq;
+        if (amp != NULL)
+            *amp = '\0';
+        if (*p != '\0') {
+            struct param *pa = &r->params[r->nparams];
+            if ((eq = strchr(p, '=')) != NULL)
+                *eq = '\0';
+            pa->name = p;
+            pa->value = eq != NULL ? eq + 1 : p + strlen(p);
+            if (url_decode(pa->name, 1) < 0 || url_decode(pa->value, 1) < 0) {
+                snprintf(why, whylen, "the query string has a malformed %%-escape near '%.40s'",
+                         pa->name);
+                return RC_INVALID;
+            }
+            r->nparams++;
+        }
+        p = amp != NULL ? amp + 1 : NULL;
+    }
+    return RC_OK;
+}
+
+int
+request_parse(struct request *r, struct fcgi_conn *conn, struct worker *w, char *why,
+              size_t whylen)
+{
+    const char *path, *id;
+
+    memset(r, 0, sizeof *r);
+    r->conn = conn;
+    r->worker = w;
+    r->started_ms = clock_ms();
+    r->method = fcgi_param(conn, "REQUEST_METHOD");
+    if (r->method == NULL)
+        r->method = "GET";
+    id = fcgi_param(conn, "HTTP_X_REQUEST_ID");
+    if (id != NULL && request_id_ok(id))
+        snprintf(r->id, sizeof r->id, "%s", id);
+    else
+        request_id_new(r->id);
+
+    /* API.md §3: PATH_INFO when non-empty, else DOCUMENT_URI, else
+     * REQUEST_URI without its query. */
+    path = fcgi_param(conn, "PATH_INFO");
+    if (path == NULL || path[0] == '\0')
+        path = fcgi_param(conn, "DOCUMENT_URI");
+    if (path == NULL || path[0] == '\0')
+        path = fcgi_param(conn, "REQUEST_URI");
+    request_route_of(path, r->route, sizeof r->route);
+    return request_parse_query(r, fcgi_param(conn, "QUERY_STRING"), why, whylen);
+}
+
+void
+request_free(struct request *r)
+{
+    free(r->params);
+    free(r->storage);
+    r->params = NULL;
+    r->storage = NULL;
+    r->nparams = 0;
+}
+
+const char *
+request_param(struct request *r, const char *name)
+{
+    const char *v = NULL;
+
+    /* The last occurrence wins, as in most query-string parsers; all are
+     * marked used so a repeated option is not reported as unknown. */
+    for (size_t i = 0; i < r->nparams; i++) {
+        if (strcmp(r->params[i].name, name) == 0) {
+            r->params[i].used = 1;
+            v = r->params[i].value;
+        }
+    }
+    return v;
+}

@@ -1,0 +1,50 @@
+/* request.h — one FastCGI request as the handlers see it: method, route,
+ * options (from the query string), request id, and the response latch.
+ *
+ * A struct request lives on its request thread's stack for one request;
+ * request_free() releases what request_parse() allocated. */
+#ifndef RCGI_REQUEST_H
+#define RCGI_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fcgi_conn;
+struct slot;
+struct worker;
+
+struct param {
+    char *name;   /* %-decoded, points into the request's storage */
+    char *value;
+    int used;     /* set when a handler read it; unread ones are unknown_option */
+};
+
+struct request {
+    struct fcgi_conn *conn;
+    struct worker *worker;
+    const char *method;       /* borrowed from the FastCGI params */
+    char route[64];           /* the last path segment, e.g. "pdf" */
+    char id[65];              /* X-Request-Id: the incoming one or generated */
+    struct param *params;
+    size_t nparams;
+    char *storage;            /* the decoded query string the params point into */
+    int headers_sent;         /* latched by respond_start() */
+    int status;               /* the status sent, for counters and logs */
+    int64_t started_ms;
+    struct slot *slot;        /* a page slot to give back after finishing */
+    int slot_healthy;         /* 0 if the browser misbehaved during the request */
+};
+
+/* Read method, route, request id and query parameters of the current request
+ * on 'conn'. RC_OK, or RC_INVALID with r->route set and 'why' filled when the
+ * query string is malformed (the caller answers invalid_option). */
+int request_parse(struct request *r, struct fcgi_conn *conn, struct worker *w, char *why,
+                  size_t whylen);
+void request_free(struct request *r);
+/* The value of parameter 'name' (marking it used), or NULL. Borrowed. */
+const char *request_param(struct request *r, const char *name);
+/* The route name for a request path: its last non-empty segment, without the
+ * query. Pure; exported for tests. */
+void request_route_of(const char *path, char *route, size_t len);
+
+#endif
