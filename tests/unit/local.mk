@@ -39,7 +39,7 @@ tests_unit_check_supervise_LDADD = $(UNIT_SPAWNER_LIBS)
 # --- worker core (options, route, respond, pool)
 check_PROGRAMS += tests/unit/check_worker
 tests_unit_check_worker_SOURCES = tests/unit/check_worker.c
-tests_unit_check_worker_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_worker_CPPFLAGS = $(UNIT_CPPFLAGS) $(FCGI_CFLAGS)
 tests_unit_check_worker_LDADD = $(UNIT_WORKER_LIBS)
 
 TESTS += tests/unit/check_buf tests/unit/check_conf tests/unit/check_cdp \
