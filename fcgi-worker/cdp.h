@@ -25,8 +25,10 @@ struct cdp;
  * the call. Must not block and must not call cdp_call(). */
 typedef void (*cdp_event_fn)(void *ud, const char *session_id, const char *method,
                              yajl_val params);
-/* Called once on the reader thread when the connection ends (EOF, error,
- * malformed stream); 'why' says which. Optional. */
+/* Called exactly once on the reader thread when the connection ends (EOF,
+ * error, malformed stream, or "shut down" after cdp_shutdown/cdp_free);
+ * 'why' (static text) says which. Pending calls have already been failed
+ * with RC_CLOSED. Must not call cdp_free(). Optional. */
 typedef void (*cdp_closed_fn)(void *ud, const char *why);
 
 /* Start a client on 't' (takes ownership of it, also on failure) and its
@@ -41,23 +43,28 @@ void cdp_shutdown(struct cdp *c);
 
 /* Send 'method' with 'params_json' (a JSON object's text, or NULL for none)
  * to 'session_id' (NULL: the browser) and wait until 'deadline_ms'
- * (monotonic) for its reply.
+ * (monotonic; -1 = no deadline) for its reply.
  *   RC_OK       *result (if result != NULL) is the reply's "result" object,
- *               a new tree the caller frees with yajl_tree_free().
+ *               a new tree the caller frees with cdp_result_free() (or,
+ *               equally, yajl_tree_free()). *result is NULL on any error.
  *   RC_ERROR    the browser answered with an error; 'err' (if non-NULL) gets
- *               "METHOD: message (code N)".
+ *               "METHOD: message (code N)". For every other result 'err'
+ *               is left empty (len 0).
  *   RC_TIMEOUT  no reply in time; a late reply is dropped.
  *   RC_CLOSED   the connection is gone.
  *   RC_TOO_LARGE the command is over the message cap. */
 int cdp_call(struct cdp *c, const char *session_id, const char *method,
              const char *params_json, int64_t deadline_ms, yajl_val *result, struct buf *err);
+/* Free a result from cdp_call(). NULL-safe. */
+void cdp_result_free(yajl_val result);
 /* Send without waiting; the reply, when it comes, is dropped. */
 int cdp_send(struct cdp *c, const char *session_id, const char *method, const char *params_json);
 /* True once the connection has ended. */
 bool cdp_closed(struct cdp *c);
 
-/* Helpers to read a yajl tree: the string/number at a path of keys
- * (NULL-terminated), or NULL/'dflt' when absent or of another type. */
+/* Helpers to read a yajl tree (NULL-safe): the string/number/bool at a path
+ * of object keys (NULL-terminated), or NULL/'dflt' when absent or of another
+ * type. A returned string is borrowed from 'v'. */
 const char *cdp_get_string(yajl_val v, const char *key, ...);
 double cdp_get_number(yajl_val v, double dflt, const char *key, ...);
 bool cdp_get_bool(yajl_val v, bool dflt, const char *key, ...);

@@ -58,22 +58,31 @@ copy_id(yajl_val v, const char *key, char *out, size_t len)
 int
 page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err)
 {
+    yajl_val v = NULL;
+    int rc;
+
+    s->context_id[0] = s->target_id[0] = s->session_id[0] = '\0';
+    if ((rc = cdp_call(s->browser->cdp, NULL, "Target.createBrowserContext",
+                       "{\"disposeOnDetach\":true}", deadline_ms, &v, err)) != RC_OK)
+        return rc;
+    rc = copy_id(v, "browserContextId", s->context_id, sizeof s->context_id);
+    yajl_tree_free(v);
+    if (rc != RC_OK) {
+        buf_puts(err, "Target.createBrowserContext returned no browserContextId");
+        return rc;
+    }
+    return page_open_target(s, deadline_ms, err);
+}
+
+int
+page_open_target(struct slot *s, int64_t deadline_ms, struct buf *err)
+{
     struct cdp *c = s->browser->cdp;
     struct buf p;
     yajl_val v = NULL;
     int rc;
 
     buf_init(&p, 1024);
-    s->context_id[0] = s->target_id[0] = s->session_id[0] = '\0';
-    if ((rc = cdp_call(c, NULL, "Target.createBrowserContext", "{\"disposeOnDetach\":true}",
-                       deadline_ms, &v, err)) != RC_OK)
-        goto fail;
-    rc = copy_id(v, "browserContextId", s->context_id, sizeof s->context_id);
-    yajl_tree_free(v);
-    v = NULL;
-    if (rc != RC_OK)
-        goto fail;
-
     buf_puts(&p, "{\"url\":\"about:blank\",\"browserContextId\":");
     buf_json_string(&p, s->context_id);
     buf_puts(&p, "}");
@@ -97,6 +106,9 @@ page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err)
     rc = copy_id(v, "sessionId", s->session_id, sizeof s->session_id);
     s->crashed = 0;
     s->closed = 0;
+    s->norigins = 0;
+    s->untracked = 0;
+    s->emulated = 0;
     pthread_mutex_unlock(&s->mu);
     yajl_tree_free(v);
     v = NULL;
@@ -136,6 +148,23 @@ page_dispose(struct slot *s, int64_t deadline_ms)
     pthread_mutex_lock(&s->mu);
     s->context_id[0] = s->target_id[0] = s->session_id[0] = '\0';
     pthread_mutex_unlock(&s->mu);
+}
+
+/* Caller holds s->mu. Remember a committed frame's origin for the wipe. */
+static void
+page_track_origin(struct slot *s, const char *origin)
+{
+    if (origin == NULL || origin[0] == '\0' || strcmp(origin, "null") == 0 ||
+        strcmp(origin, "://") == 0)
+        return;
+    for (int i = 0; i < s->norigins; i++)
+        if (strcmp(s->origins[i], origin) == 0)
+            return;
+    if (s->norigins == PAGE_MAX_ORIGINS || strlen(origin) >= sizeof s->origins[0]) {
+        s->untracked = 1;
+        return;
+    }
+    memcpy(s->origins[s->norigins++], origin, strlen(origin) + 1);
 }
 
 int
@@ -195,6 +224,13 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
             s->main_status = (int)cdp_get_number(params, 0, "response", "status", NULL);
             snprintf(s->status_loader, sizeof s->status_loader, "%s", loader ? loader : "");
         }
+    } else if (strcmp(method, "Page.frameNavigated") == 0) {
+        const char *origin = cdp_get_string(params, "frame", "securityOrigin", NULL);
+        page_track_origin(s, origin);
+    } else if (strcmp(method, "Page.frameAttached") == 0) {
+        /* A child frame may be cross-site (another renderer, another storage
+         * partition) where our per-origin wipe cannot follow. */
+        s->untracked = 1;
     } else if (strcmp(method, "Inspector.targetCrashed") == 0) {
         s->crashed = 1;
         pthread_cond_broadcast(&s->cond);
@@ -230,6 +266,7 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
         buf_printf(&p, "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":1,\"mobile\":false}",
                    o->width, o->height);
         rc = page_call(s, "Emulation.setDeviceMetricsOverride", p.data, deadline_ms, NULL, err);
+        s->emulated |= EMU_METRICS;
     }
     if (rc == RC_OK && o->user_agent != NULL) {
         buf_reset(&p);
@@ -237,16 +274,63 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
         buf_json_string(&p, o->user_agent);
         buf_puts(&p, "}");
         rc = page_call(s, "Emulation.setUserAgentOverride", p.data, deadline_ms, NULL, err);
+        s->emulated |= EMU_USER_AGENT;
     }
-    if (rc == RC_OK && !o->javascript)
+    if (rc == RC_OK && !o->javascript) {
         rc = page_call(s, "Emulation.setScriptExecutionDisabled", "{\"value\":true}",
                        deadline_ms, NULL, err);
-    if (rc == RC_OK && o->media != 0)
+        s->emulated |= EMU_NO_SCRIPT;
+    }
+    if (rc == RC_OK && o->media != 0) {
         rc = page_call(s, "Emulation.setEmulatedMedia",
                        o->media == 1 ? "{\"media\":\"print\"}" : "{\"media\":\"screen\"}",
                        deadline_ms, NULL, err);
+        s->emulated |= EMU_MEDIA;
+    }
     buf_free(&p);
     return rc;
+}
+
+/* Wait until the navigation 'loader' (from Page.navigate; NULL for a
+ * same-document one, which has nothing to wait for) reaches a lifecycle
+ * state in 'want', the page crashes or the connection ends.
+ * RC_OK or RC_TIMEOUT; *crashed, *closed and the main document's *status
+ * are reported either way. */
+static int
+page_wait_lifecycle(struct slot *s, const char *loader, unsigned want, int64_t deadline_ms,
+                    int *crashed, int *closed, int *status)
+{
+    struct timespec ts;
+    int rc = RC_OK;
+
+    clock_deadline_timespec(deadline_ms, &ts);
+    pthread_mutex_lock(&s->mu);
+    /* The document's "init" event may already have named the loader. */
+    if (loader != NULL && s->loader_id[0] == '\0')
+        snprintf(s->loader_id, sizeof s->loader_id, "%s", loader);
+    while (loader != NULL && (s->lifecycle & want) == 0 && !s->crashed && !s->closed) {
+        if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0 && clock_ms() >= deadline_ms) {
+            rc = RC_TIMEOUT;
+            break;
+        }
+    }
+    *crashed = s->crashed;
+    *closed = s->closed;
+    *status = strcmp(s->status_loader, s->loader_id) == 0 ? s->main_status : 0;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Reset the navigation tracking before a new Page.navigate. */
+static void
+page_expect_navigation(struct slot *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->loader_id[0] = '\0';
+    s->lifecycle = 0;
+    s->main_status = 0;
+    s->status_loader[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Map a failed CDP call during navigation to an error code. */
@@ -278,13 +362,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         buf_printf(msg, "setting up the page failed: %s", err.len ? err.data : rc_name(rc));
         goto out;
     }
-    pthread_mutex_lock(&s->mu);
-    s->loader_id[0] = '\0';
-    s->lifecycle = 0;
-    s->main_status = 0;
-    s->status_loader[0] = '\0';
-    pthread_mutex_unlock(&s->mu);
-
+    page_expect_navigation(s);
     buf_puts(&p, "{\"url\":");
     buf_json_string(&p, o->url);
     buf_puts(&p, "}");
@@ -307,22 +385,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
     }
     loader = cdp_get_string(v, "loaderId", NULL);
 
-    clock_deadline_timespec(deadline_ms, &ts);
-    pthread_mutex_lock(&s->mu);
-    if (loader != NULL && s->loader_id[0] == '\0')
-        snprintf(s->loader_id, sizeof s->loader_id, "%s", loader);
-    rc = RC_OK;
-    while ((s->lifecycle & want) == 0 && !s->crashed && !s->closed && rc == RC_OK) {
-        if (loader == NULL) /* same-document navigation: nothing more to wait for */
-            break;
-        if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0 && clock_ms() >= deadline_ms)
-            rc = RC_TIMEOUT;
-    }
-    crashed = s->crashed;
-    closed = s->closed;
-    if (strcmp(s->status_loader, s->loader_id) == 0)
-        status = s->main_status;
-    pthread_mutex_unlock(&s->mu);
+    rc = page_wait_lifecycle(s, loader, want, deadline_ms, &crashed, &closed, &status);
     *target_status = status;
 
     if (crashed || closed) {
@@ -359,5 +422,112 @@ out:
     yajl_tree_free(v);
     buf_free(&p);
     buf_free(&err);
+    return rc;
+}
+
+/* Clear the storage of one origin the page committed ("all" covers local
+ * storage, IndexedDB, cache storage, service workers, file systems …). */
+static int
+page_clear_origin(struct slot *s, const char *origin, int64_t deadline_ms, struct buf *err)
+{
+    struct buf p;
+    int rc;
+
+    buf_init(&p, 1024);
+    buf_puts(&p, "{\"storageTypes\":\"all\",\"origin\":");
+    buf_json_string(&p, origin);
+    buf_puts(&p, "}");
+    rc = page_call(s, "Storage.clearDataForOrigin", p.data, deadline_ms, NULL, err);
+    buf_free(&p);
+    return rc;
+}
+
+/* sessionStorage lives with the tab, not the origin's storage, and
+ * DOMStorage.clear only finds it while a frame of that origin is shown: so
+ * it is cleared before the page is left. An origin no longer shown (the page
+ * navigated on) answers with an error, which is harmless here. */
+static int
+page_clear_session_storage(struct slot *s, const char *origin, int64_t deadline_ms)
+{
+    struct buf p;
+    int rc;
+
+    buf_init(&p, 1024);
+    buf_puts(&p, "{\"storageId\":{\"isLocalStorage\":false,\"securityOrigin\":");
+    buf_json_string(&p, origin);
+    buf_puts(&p, "}}");
+    rc = page_call(s, "DOMStorage.clear", p.data, deadline_ms, NULL, NULL);
+    buf_free(&p);
+    return rc == RC_ERROR ? RC_OK : rc;
+}
+
+int
+page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
+{
+    char origins[PAGE_MAX_ORIGINS][160];
+    struct buf p;
+    yajl_val v = NULL;
+    unsigned emulated;
+    int n, untracked, rc, crashed, closed, status;
+
+    pthread_mutex_lock(&s->mu);
+    n = s->norigins;
+    memcpy(origins, s->origins, sizeof origins);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < n; i++)
+        if ((rc = page_clear_session_storage(s, origins[i], deadline_ms)) != RC_OK)
+            return rc;
+
+    /* Leave the document: its scripts, timers and workers end here. The
+     * history can only be reset once about:blank has committed. */
+    page_expect_navigation(s);
+    if ((rc = page_call(s, "Page.navigate", "{\"url\":\"about:blank\"}", deadline_ms, &v,
+                        err)) != RC_OK)
+        return rc;
+    rc = page_wait_lifecycle(s, cdp_get_string(v, "loaderId", NULL), LC_LOAD, deadline_ms,
+                             &crashed, &closed, &status);
+    yajl_tree_free(v);
+    if (rc != RC_OK || closed)
+        return rc != RC_OK ? rc : RC_CLOSED;
+    if (crashed)
+        return RC_DECLINED;
+    if ((rc = page_call(s, "Page.resetNavigationHistory", NULL, deadline_ms, NULL, err)) != RC_OK)
+        return rc;
+    pthread_mutex_lock(&s->mu);
+    n = s->norigins;
+    memcpy(origins, s->origins, sizeof origins);
+    untracked = s->untracked || s->crashed;
+    emulated = s->emulated;
+    s->norigins = 0;
+    s->untracked = 0;
+    s->emulated = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (untracked)
+        return RC_DECLINED;
+
+    buf_init(&p, 256);
+    buf_puts(&p, "{\"browserContextId\":");
+    buf_json_string(&p, s->context_id);
+    buf_puts(&p, "}");
+    rc = cdp_call(s->browser->cdp, NULL, "Storage.clearCookies", p.data, deadline_ms, NULL, err);
+    if (rc == RC_OK)
+        rc = cdp_call(s->browser->cdp, NULL, "Browser.resetPermissions", p.data, deadline_ms,
+                      NULL, err);
+    buf_free(&p);
+    for (int i = 0; i < n && rc == RC_OK; i++)
+        rc = page_clear_origin(s, origins[i], deadline_ms, err);
+    if (rc == RC_OK)
+        rc = page_call(s, "Network.clearBrowserCache", NULL, deadline_ms, NULL, err);
+    if (rc == RC_OK && (emulated & EMU_METRICS))
+        rc = page_call(s, "Emulation.clearDeviceMetricsOverride", NULL, deadline_ms, NULL, err);
+    if (rc == RC_OK && (emulated & EMU_USER_AGENT))
+        rc = page_call(s, "Emulation.setUserAgentOverride", "{\"userAgent\":\"\"}", deadline_ms,
+                       NULL, err);
+    if (rc == RC_OK && (emulated & EMU_NO_SCRIPT))
+        rc = page_call(s, "Emulation.setScriptExecutionDisabled", "{\"value\":false}",
+                       deadline_ms, NULL, err);
+    if (rc == RC_OK && (emulated & EMU_MEDIA))
+        rc = page_call(s, "Emulation.setEmulatedMedia", "{\"media\":\"\"}", deadline_ms, NULL,
+                       err);
     return rc;
 }

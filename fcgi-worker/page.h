@@ -20,6 +20,8 @@ struct browser;
 struct cdp;
 struct render_opts;
 
+#define PAGE_MAX_ORIGINS 8
+
 enum lifecycle_bit { LC_DOMCONTENTLOADED = 1, LC_LOAD = 2, LC_NETWORKIDLE = 4 };
 
 struct slot {
@@ -42,7 +44,15 @@ struct slot {
     char status_loader[64];      /* the loader that main_status belongs to */
     int crashed;                 /* Inspector.targetCrashed */
     int closed;                  /* the browser connection ended */
+
+    /* What the page touched, so that page_wipe() knows what to clear. */
+    char origins[PAGE_MAX_ORIGINS][160]; /* security origins of committed frames */
+    int norigins;
+    int untracked;               /* child frames or too many origins: wipe is not enough */
+    unsigned emulated;           /* EMU_* overrides this request set */
 };
+
+enum emulation_bit { EMU_METRICS = 1, EMU_USER_AGENT = 2, EMU_NO_SCRIPT = 4, EMU_MEDIA = 8 };
 
 /* Initialise the slot's lock and condition. */
 int page_slot_init(struct slot *s, struct browser *b, int index);
@@ -52,6 +62,16 @@ void page_slot_destroy(struct slot *s);
  * enable the domains we listen to. RC_OK, RC_CLOSED (browser gone), or
  * RC_ERROR/RC_TIMEOUT with 'err' filled. */
 int page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err);
+/* Open a new page in the slot's existing context and attach to it. */
+int page_open_target(struct slot *s, int64_t deadline_ms, struct buf *err);
+/* Make the slot's page fit for the next request without a new renderer:
+ * navigate to about:blank, drop the history, and clear cookies, storage
+ * (local, session, IndexedDB, cache storage, service workers …) of every
+ * origin the page committed, the HTTP cache, permissions and emulation.
+ * RC_OK; RC_DECLINED when the page had child frames or too many origins to
+ * be sure of the wipe — the caller must then replace the context; other
+ * codes when the browser failed ('err' says why). */
+int page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err);
 /* Dispose of the slot's context (and its page). Best effort. */
 void page_dispose(struct slot *s, int64_t deadline_ms);
 

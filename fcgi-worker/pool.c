@@ -93,7 +93,7 @@ on_closed(void *ud, const char *why)
     struct pool *p = pb->pool;
 
     pthread_mutex_lock(&p->mu);
-    if (pb->state == BROWSER_READY || pb->state == BROWSER_DRAINING)
+    if (!p->stopping && (pb->state == BROWSER_READY || pb->state == BROWSER_DRAINING))
         set_state(pb, BROWSER_DEAD, why);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->per_browser; i++)
@@ -410,15 +410,20 @@ pool_checkin(struct pool *p, struct slot *s, int healthy)
     reuse = pb->state == BROWSER_READY && (max_pages == 0 || pb->pages < max_pages);
     pthread_mutex_unlock(&p->mu);
 
-    /* Isolation: the context this request used is never used again. */
+    /* Isolation (docs/architecture.md): wipe the page in place, which keeps
+     * its warm renderer; when the wipe cannot vouch for everything the page
+     * touched, replace the whole context. */
     buf_init(&err, 1024);
     if (reuse) {
-        page_dispose(s, clock_ms() + PREPARE_TIMEOUT_MS);
-        int rc = page_prepare(s, clock_ms() + PREPARE_TIMEOUT_MS, &err);
+        int rc = page_wipe(s, clock_ms() + PREPARE_TIMEOUT_MS, &err);
+        if (rc == RC_DECLINED) {
+            page_dispose(s, clock_ms() + PREPARE_TIMEOUT_MS);
+            rc = page_prepare(s, clock_ms() + PREPARE_TIMEOUT_MS, &err);
+        }
         if (rc == RC_OK)
             prepared = 1;
         else
-            pool_browser_failed(p, s, err.len ? err.data : "preparing a page failed");
+            pool_browser_failed(p, s, err.len ? err.data : "cleaning a page failed");
     }
     buf_free(&err);
 

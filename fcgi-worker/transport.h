@@ -17,7 +17,8 @@ struct transport;
 struct transport_ops {
     /* Send one whole message (it contains no NUL). Safe to call from many
      * threads at once; messages never interleave. RC_OK, RC_CLOSED when the
-     * peer is gone, RC_ERROR. */
+     * peer is gone (or after shutdown()), RC_TOO_LARGE when 'len' is over
+     * the message cap (nothing is sent), RC_ERROR. Never raises SIGPIPE. */
     int (*send)(struct transport *t, const char *msg, size_t len);
     /* Wait until 'deadline_ms' (monotonic; -1 = no deadline) for the next
      * whole message and put it in 'out' (replacing what was there).
@@ -25,8 +26,8 @@ struct transport_ops {
      * message over the cap; the transport is unusable afterwards and later
      * calls return RC_CLOSED), RC_ERROR. Only one thread may receive. */
     int (*recv)(struct transport *t, struct buf *out, int64_t deadline_ms);
-    /* Make a blocked or later recv() return RC_CLOSED promptly. Callable
-     * from any thread; idempotent. */
+    /* Make a blocked or later recv() (and send()) return RC_CLOSED
+     * promptly. Callable from any thread; idempotent. */
     void (*shutdown)(struct transport *t);
     /* Close the fds and free. NULL-safe through transport_free(). */
     void (*free)(struct transport *t);
@@ -37,8 +38,9 @@ struct transport {
 };
 
 /* A pipe transport over 'read_fd' (from the browser) and 'write_fd' (to it).
- * Takes ownership of both fds, also on failure. Messages longer than
- * 'max_message' bytes fail with RC_TOO_LARGE. Returns NULL on ENOMEM. */
+ * Takes ownership of both fds, also on failure, and makes them non-blocking.
+ * Messages longer than 'max_message' bytes (either way) fail with
+ * RC_TOO_LARGE. Returns NULL on failure (logged). */
 struct transport *transport_pipe_new(int read_fd, int write_fd, size_t max_message);
 
 static inline int
