@@ -73,6 +73,9 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     argv[n++] = "--disable-default-apps";
     argv[n++] = "--disable-breakpad";
     argv[n++] = "--disable-crash-reporter";
+    /* Otherwise chrome_crashpad_handler daemonizes into its own process group,
+     * out of reach of the group kill, with its database in $HOME. */
+    argv[n++] = "--disable-crashpad-for-testing";
     argv[n++] = "--disable-domain-reliability";
     argv[n++] = "--disable-client-side-phishing-detection";
     argv[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,"
