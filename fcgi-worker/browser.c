@@ -73,9 +73,6 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     argv[n++] = "--disable-default-apps";
     argv[n++] = "--disable-breakpad";
     argv[n++] = "--disable-crash-reporter";
-    /* Otherwise chrome_crashpad_handler daemonizes into its own process group,
-     * out of reach of the group kill, with its database in $HOME. */
-    argv[n++] = "--disable-crashpad-for-testing";
     argv[n++] = "--disable-domain-reliability";
     argv[n++] = "--disable-client-side-phishing-detection";
     argv[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,"
@@ -98,9 +95,52 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     return n < max ? RC_OK : RC_ERROR;
 }
 
+extern char **environ;
+
+/* Our environment with XDG_CONFIG_HOME inside the profile: Chromium's
+ * chrome_crashpad_handler daemonizes out of the browser's process group and
+ * keeps its database under XDG_CONFIG_HOME, so that its command line names
+ * the profile and browser_sweep() can find it. Returns a new array (free the
+ * array, not the strings but the last) or NULL. */
+static char **
+browser_envp(const char *profile)
+{
+    size_t n = 0, k = 0;
+    char **envp, *xdg;
+
+    while (environ[n] != NULL)
+        n++;
+    if ((envp = calloc(n + 2, sizeof *envp)) == NULL)
+        return NULL;
+    if (asprintf(&xdg, "XDG_CONFIG_HOME=%s/xdg-config", profile) < 0) {
+        free(envp);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "XDG_CONFIG_HOME=", 16) != 0)
+            envp[k++] = environ[i];
+    envp[k++] = xdg;
+    envp[k] = NULL;
+    return envp;
+}
+
+static void
+envp_free(char **envp)
+{
+    size_t n = 0;
+
+    if (envp == NULL)
+        return;
+    while (envp[n] != NULL)
+        n++;
+    if (n > 0)
+        free(envp[n - 1]); /* the XDG_CONFIG_HOME string we made */
+    free(envp);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void
-browser_child(int cmd_fd, int out_fd, pid_t parent, int devnull, char **argv)
+browser_child(int cmd_fd, int out_fd, pid_t parent, int devnull, char **argv, char **envp)
 {
     sigset_t all;
 
@@ -125,7 +165,7 @@ browser_child(int cmd_fd, int out_fd, pid_t parent, int devnull, char **argv)
         signal(sig, SIG_DFL);
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
-    execv(argv[0], argv);
+    execve(argv[0], argv, envp);
     _exit(127);
 }
 
@@ -136,6 +176,42 @@ browser_reap(pid_t pgid)
      * the main process become our children too: reap the whole group. */
     while (waitpid(-pgid, NULL, 0) > 0 || errno == EINTR)
         ;
+}
+
+/* Kill every process whose command line names the profile directory — the
+ * ones that left the process group (crashpad) — and reap those that are our
+ * children (we are a subreaper, so orphans are). */
+static void
+browser_sweep(const char *profile)
+{
+    struct dirent *de;
+    DIR *d;
+
+    if (profile == NULL || (d = opendir("/proc")) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        char path[64], cmd[8192];
+        pid_t pid = (pid_t)atoi(de->d_name);
+        ssize_t n;
+        int fd;
+
+        if (pid <= 0 || pid == getpid())
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            continue;
+        n = read(fd, cmd, sizeof cmd - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        for (ssize_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        cmd[n] = '\0';
+        if (strstr(cmd, profile) != NULL && kill(pid, SIGKILL) == 0)
+            waitpid(pid, NULL, 0);
+    }
+    closedir(d);
 }
 
 void
@@ -155,7 +231,7 @@ browser_launch(struct browser *b, const struct browser_launch_conf *lc,
                int64_t deadline_ms, char *err, size_t errlen)
 {
     int to_chrome[2] = { -1, -1 }, from_chrome[2] = { -1, -1 }, devnull = -1;
-    char tmpl[4096], store[4352], *argv[48];
+    char tmpl[4096], store[4352], *argv[48], **envp = NULL;
     const char *tmpdir = getenv("TMPDIR");
     struct transport *t;
     struct buf cerr;
@@ -182,6 +258,10 @@ browser_launch(struct browser *b, const struct browser_launch_conf *lc,
         snprintf(err, errlen, "cannot set up pipes: %s", strerror(errno));
         goto fail;
     }
+    if ((envp = browser_envp(b->profile_dir)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (!lc->verbose)
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     pid_t parent = getpid();
@@ -190,7 +270,9 @@ browser_launch(struct browser *b, const struct browser_launch_conf *lc,
         goto fail;
     }
     if (pid == 0)
-        browser_child(to_chrome[0], from_chrome[1], parent, devnull, argv);
+        browser_child(to_chrome[0], from_chrome[1], parent, devnull, argv, envp);
+    envp_free(envp);
+    envp = NULL;
     /* Set the group from both sides so that kill(-pid) works at once. */
     setpgid(pid, pid);
     b->pid = pid;
@@ -216,6 +298,7 @@ browser_launch(struct browser *b, const struct browser_launch_conf *lc,
     log_msg(LOG_INFO, "[browser %d] started %s, pid %d", b->id, b->product, (int)pid);
     return RC_OK;
 fail:
+    envp_free(envp);
     fd_close(&to_chrome[0]);
     fd_close(&to_chrome[1]);
     fd_close(&from_chrome[0]);
@@ -232,6 +315,7 @@ browser_stop(struct browser *b)
     if (b->pid > 0) {
         browser_kill(b);
         browser_reap(b->pid);
+        browser_sweep(b->profile_dir);
         b->pid = -1;
     }
     cdp_free(b->cdp);

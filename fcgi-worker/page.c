@@ -321,6 +321,23 @@ page_wait_lifecycle(struct slot *s, const char *loader, unsigned want, int64_t d
     return rc;
 }
 
+/* Wait until the page crashes or the browser connection ends, or until
+ * 'deadline_ms'. Returns 1 if it did. */
+static int
+page_wait_gone(struct slot *s, int64_t deadline_ms)
+{
+    struct timespec ts;
+    int gone;
+
+    clock_deadline_timespec(deadline_ms, &ts);
+    pthread_mutex_lock(&s->mu);
+    while (!s->crashed && !s->closed && clock_ms() < deadline_ms)
+        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+    gone = s->crashed || s->closed;
+    pthread_mutex_unlock(&s->mu);
+    return gone;
+}
+
 /* Reset the navigation tracking before a new Page.navigate. */
 static void
 page_expect_navigation(struct slot *s)
@@ -371,6 +388,8 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         if (rc == RC_TIMEOUT)
             buf_printf(msg, "timed out after %d ms waiting for the navigation to %s to start",
                        o->timeout_ms, o->url);
+        else if (rc == RC_CLOSED)
+            buf_printf(msg, "the browser went away while loading %s", o->url);
         else
             buf_printf(msg, "navigating to %s failed: %s", o->url,
                        err.len ? err.data : rc_name(rc));
@@ -378,9 +397,16 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
     }
     etext = cdp_get_string(v, "errorText", NULL);
     if (etext != NULL && etext[0] != '\0') {
+        rc = RC_ERROR;
+        /* A browser going down aborts its navigations just before the pipe
+         * closes: that is our failure, not the target's. */
+        if (strcmp(etext, "net::ERR_ABORTED") == 0 && page_wait_gone(s, clock_ms() + 1000)) {
+            *code = "render_failed";
+            buf_printf(msg, "the browser went away while loading %s", o->url);
+            goto out;
+        }
         *code = "target_unreachable";
         buf_printf(msg, "could not load %s: %s", o->url, etext);
-        rc = RC_ERROR;
         goto out;
     }
     loader = cdp_get_string(v, "loaderId", NULL);

@@ -8,11 +8,14 @@
  *   DEAD      it crashed or misbehaved; killed, restarted once idle
  * Transitions: STARTING→READY|STARTING(retry), READY→DRAINING|DEAD,
  * DRAINING→DEAD, DEAD→STARTING. Only the supervisor launches and stops. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "browser.h"
 #include "clock.h"
@@ -59,6 +62,8 @@ struct pool {
     pthread_t supervisor;
     int supervisor_started;
 };
+
+static void reap_strays(struct pool *p);
 
 /* Caller holds p->mu. */
 static void
@@ -143,6 +148,7 @@ supervise_one(struct pool *p, struct pool_browser *pb, int64_t now, int64_t *nex
             return; /* the requests still holding slots will fail or finish first */
         pthread_mutex_unlock(&p->mu);
         browser_stop(&pb->b);
+        reap_strays(p);
         pthread_mutex_lock(&p->mu);
         for (int i = 0; i < p->per_browser; i++)
             pb->slots[i].ready = 0;
@@ -209,6 +215,50 @@ check_memory(struct pool *p)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Supervisor thread: reap zombie children that belong to no live browser —
+ * helpers such as chrome_crashpad_handler leave the browser's process group,
+ * become our children (we are a subreaper) and may die on their own. */
+static void
+reap_strays(struct pool *p)
+{
+    pid_t live[64];
+    int nlive = 0;
+    struct dirent *de;
+    DIR *d;
+
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->nbrowsers && nlive < 64; i++)
+        if (p->browsers[i].b.pid > 0)
+            live[nlive++] = p->browsers[i].b.pid;
+    pthread_mutex_unlock(&p->mu);
+    if ((d = opendir("/proc")) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        char path[64], st[512], *rp, state;
+        int ppid, pgrp, mine = 1;
+        pid_t pid = (pid_t)atoi(de->d_name);
+        FILE *f;
+
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        if ((f = fopen(path, "re")) == NULL)
+            continue;
+        if (fgets(st, sizeof st, f) == NULL || (rp = strrchr(st, ')')) == NULL ||
+            sscanf(rp + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
+            mine = 0;
+        fclose(f);
+        if (!mine || state != 'Z' || ppid != getpid())
+            continue;
+        for (int i = 0; i < nlive; i++)
+            if (pgrp == live[i])
+                mine = 0;
+        if (mine)
+            waitpid(pid, NULL, WNOHANG);
+    }
+    closedir(d);
+}
+
 static void *
 supervisor_main(void *arg)
 {
@@ -225,6 +275,7 @@ supervisor_main(void *arg)
         if (now >= next_memory_check) {
             pthread_mutex_unlock(&p->mu);
             check_memory(p);
+            reap_strays(p);
             pthread_mutex_lock(&p->mu);
             next_memory_check = clock_ms() + MEMORY_CHECK_MS;
         }
