@@ -101,14 +101,14 @@ request_thread_main(void *arg)
         if (!r.headers_sent)
             respond_error(&r, "internal", "the handler wrote no response");
         fcgi_finish(conn);
+        if (r.status >= 500)
+            w->requests_failed++;
+        long total = ++w->requests_total;
+        w->requests_active--;
         /* Slot clean-up happens here, after the client has its response. */
         if (r.slot != NULL)
             pool_checkin(w->pool, r.slot, r.slot_healthy);
-        if (r.status >= 500)
-            w->requests_failed++;
         request_free(&r);
-        w->requests_active--;
-        long total = ++w->requests_total;
         if (w->conf->max_requests > 0 && total == w->conf->max_requests) {
             log_msg(LOG_INFO, "worker: served max_requests=%d; stopping to be recycled",
                     w->conf->max_requests);

@@ -224,6 +224,23 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
             s->main_status = (int)cdp_get_number(params, 0, "response", "status", NULL);
             snprintf(s->status_loader, sizeof s->status_loader, "%s", loader ? loader : "");
         }
+    } else if (strcmp(method, "Network.requestWillBeSent") == 0) {
+        const char *type = cdp_get_string(params, "type", NULL);
+        const char *rid = cdp_get_string(params, "requestId", NULL);
+        if (type != NULL && strcmp(type, "Document") == 0 && frame != NULL && rid != NULL &&
+            strcmp(frame, s->target_id) == 0) {
+            snprintf(s->doc_request, sizeof s->doc_request, "%s", rid);
+            s->nav_error[0] = '\0';
+            pthread_cond_broadcast(&s->cond);
+        }
+    } else if (strcmp(method, "Network.loadingFailed") == 0) {
+        const char *rid = cdp_get_string(params, "requestId", NULL);
+        const char *etext = cdp_get_string(params, "errorText", NULL);
+        if (rid != NULL && s->doc_request[0] != '\0' && strcmp(rid, s->doc_request) == 0) {
+            snprintf(s->nav_error, sizeof s->nav_error, "%s",
+                     etext != NULL && etext[0] != '\0' ? etext : "net::ERR_FAILED");
+            pthread_cond_broadcast(&s->cond);
+        }
     } else if (strcmp(method, "Page.frameNavigated") == 0) {
         const char *origin = cdp_get_string(params, "frame", "securityOrigin", NULL);
         page_track_origin(s, origin);
@@ -291,32 +308,56 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
     return rc;
 }
 
-/* Wait until the navigation 'loader' (from Page.navigate; NULL for a
- * same-document one, which has nothing to wait for) reaches a lifecycle
- * state in 'want', the page crashes or the connection ends.
- * RC_OK or RC_TIMEOUT; *crashed, *closed and the main document's *status
- * are reported either way. */
+/* How long a navigation that was aborted (net::ERR_ABORTED: a download, a
+ * 204, or a script starting another navigation) may take to be replaced by
+ * a new one before the abort counts as the answer. */
+#define ABORT_GRACE_MS 500
+
+/* Wait until the main frame's new document reaches a lifecycle state in
+ * 'want', its document request fails, the page crashes or the connection
+ * ends. 'loader' (from Page.navigate) names the document if known; NULL
+ * waits for whichever new document commits. RC_OK or RC_TIMEOUT;
+ * *crashed, *closed, the document's *status and its failure 'nav_error'
+ * (of 'errlen' bytes, "" if none) are reported either way. */
 static int
 page_wait_lifecycle(struct slot *s, const char *loader, unsigned want, int64_t deadline_ms,
-                    int *crashed, int *closed, int *status)
+                    int *crashed, int *closed, int *status, char *nav_error, size_t errlen)
 {
     struct timespec ts;
+    int64_t aborted_at = 0;
     int rc = RC_OK;
 
-    clock_deadline_timespec(deadline_ms, &ts);
     pthread_mutex_lock(&s->mu);
     /* The document's "init" event may already have named the loader. */
     if (loader != NULL && s->loader_id[0] == '\0')
         snprintf(s->loader_id, sizeof s->loader_id, "%s", loader);
-    while (loader != NULL && (s->lifecycle & want) == 0 && !s->crashed && !s->closed) {
-        if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0 && clock_ms() >= deadline_ms) {
+    for (;;) {
+        int64_t until = deadline_ms;
+        if ((s->lifecycle & want) != 0 || s->crashed || s->closed)
+            break;
+        if (s->nav_error[0] != '\0') {
+            if (strcmp(s->nav_error, "net::ERR_ABORTED") != 0)
+                break;
+            if (aborted_at == 0)
+                aborted_at = clock_ms();
+            if (clock_ms() >= aborted_at + ABORT_GRACE_MS)
+                break;
+            if (aborted_at + ABORT_GRACE_MS < until)
+                until = aborted_at + ABORT_GRACE_MS;
+        } else {
+            aborted_at = 0;
+        }
+        if (clock_ms() >= deadline_ms) {
             rc = RC_TIMEOUT;
             break;
         }
+        clock_deadline_timespec(until, &ts);
+        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
     }
     *crashed = s->crashed;
     *closed = s->closed;
     *status = strcmp(s->status_loader, s->loader_id) == 0 ? s->main_status : 0;
+    snprintf(nav_error, errlen, "%s", (s->lifecycle & want) != 0 ? "" : s->nav_error);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -347,6 +388,8 @@ page_expect_navigation(struct slot *s)
     s->lifecycle = 0;
     s->main_status = 0;
     s->status_loader[0] = '\0';
+    s->doc_request[0] = '\0';
+    s->nav_error[0] = '\0';
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -364,26 +407,35 @@ int
 page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
               const char **code, struct buf *msg, int *target_status)
 {
-    struct buf p, err;
+    struct buf p, err, js;
     yajl_val v = NULL;
-    const char *etext, *loader;
+    const char *etext;
+    char nav_error[128];
     unsigned want = wait_bits[o->wait_until];
     int rc, crashed, closed, status = 0;
     struct timespec ts;
 
     *target_status = 0;
-    buf_init(&p, 16384);
+    buf_init(&p, 32768);
+    buf_init(&js, 16384);
     buf_init(&err, 1024);
     if ((rc = page_emulate(s, o, deadline_ms, &err)) != RC_OK) {
         *code = call_failure(rc, s);
         buf_printf(msg, "setting up the page failed: %s", err.len ? err.data : rc_name(rc));
         goto out;
     }
+    /* location.replace() on the slot's about:blank, not Page.navigate: the
+     * new document takes the place of about:blank in the session history,
+     * so that history.length is 1 and history.back() leads nowhere, on a
+     * fresh page and on a wiped one alike. */
     page_expect_navigation(s);
-    buf_puts(&p, "{\"url\":");
-    buf_json_string(&p, o->url);
+    buf_puts(&p, "{\"returnByValue\":true,\"expression\":");
+    buf_puts(&js, "location.replace(");
+    buf_json_string(&js, o->url);
+    buf_puts(&js, ")");
+    buf_json_string(&p, js.data);
     buf_puts(&p, "}");
-    if ((rc = page_call(s, "Page.navigate", p.data, deadline_ms, &v, &err)) != RC_OK) {
+    if ((rc = page_call(s, "Runtime.evaluate", p.data, deadline_ms, &v, &err)) != RC_OK) {
         *code = call_failure(rc, s);
         if (rc == RC_TIMEOUT)
             buf_printf(msg, "timed out after %d ms waiting for the navigation to %s to start",
@@ -395,23 +447,15 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
                        err.len ? err.data : rc_name(rc));
         goto out;
     }
-    etext = cdp_get_string(v, "errorText", NULL);
-    if (etext != NULL && etext[0] != '\0') {
+    if ((etext = cdp_get_string(v, "exceptionDetails", "text", NULL)) != NULL) {
+        *code = "render_failed";
+        buf_printf(msg, "navigating to %s failed: %s", o->url, etext);
         rc = RC_ERROR;
-        /* A browser going down aborts its navigations just before the pipe
-         * closes: that is our failure, not the target's. */
-        if (strcmp(etext, "net::ERR_ABORTED") == 0 && page_wait_gone(s, clock_ms() + 1000)) {
-            *code = "render_failed";
-            buf_printf(msg, "the browser went away while loading %s", o->url);
-            goto out;
-        }
-        *code = "target_unreachable";
-        buf_printf(msg, "could not load %s: %s", o->url, etext);
         goto out;
     }
-    loader = cdp_get_string(v, "loaderId", NULL);
 
-    rc = page_wait_lifecycle(s, loader, want, deadline_ms, &crashed, &closed, &status);
+    rc = page_wait_lifecycle(s, NULL, want, deadline_ms, &crashed, &closed, &status, nav_error,
+                             sizeof nav_error);
     *target_status = status;
 
     if (crashed || closed) {
@@ -419,6 +463,19 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         buf_printf(msg, "the browser %s while loading %s",
                    crashed ? "page crashed" : "went away", o->url);
         rc = RC_ERROR;
+        goto out;
+    }
+    if (nav_error[0] != '\0') {
+        /* A browser going down aborts its navigations just before the pipe
+         * closes: that is our failure, not the target's. */
+        rc = RC_ERROR;
+        if (strcmp(nav_error, "net::ERR_ABORTED") == 0 && page_wait_gone(s, clock_ms() + 1000)) {
+            *code = "render_failed";
+            buf_printf(msg, "the browser went away while loading %s", o->url);
+        } else {
+            *code = "target_unreachable";
+            buf_printf(msg, "could not load %s: %s", o->url, nav_error);
+        }
         goto out;
     }
     if (rc == RC_TIMEOUT) {
@@ -447,6 +504,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
 out:
     yajl_tree_free(v);
     buf_free(&p);
+    buf_free(&js);
     buf_free(&err);
     return rc;
 }
@@ -494,6 +552,7 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     struct buf p;
     yajl_val v = NULL;
     unsigned emulated;
+    char nav_error[128];
     int n, untracked, rc, crashed, closed, status;
 
     pthread_mutex_lock(&s->mu);
@@ -510,8 +569,11 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     if ((rc = page_call(s, "Page.navigate", "{\"url\":\"about:blank\"}", deadline_ms, &v,
                         err)) != RC_OK)
         return rc;
-    rc = page_wait_lifecycle(s, cdp_get_string(v, "loaderId", NULL), LC_LOAD, deadline_ms,
-                             &crashed, &closed, &status);
+    if (cdp_get_string(v, "loaderId", NULL) != NULL)
+        rc = page_wait_lifecycle(s, cdp_get_string(v, "loaderId", NULL), LC_LOAD, deadline_ms,
+                                 &crashed, &closed, &status, nav_error, sizeof nav_error);
+    else
+        crashed = closed = 0;
     yajl_tree_free(v);
     if (rc != RC_OK || closed)
         return rc != RC_OK ? rc : RC_CLOSED;

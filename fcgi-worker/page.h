@@ -42,6 +42,8 @@ struct slot {
     unsigned lifecycle;          /* LC_* bits seen for loader_id */
     int main_status;             /* HTTP status of the last main-frame document */
     char status_loader[64];      /* the loader that main_status belongs to */
+    char doc_request[64];        /* requestId of the main frame's document request */
+    char nav_error[128];         /* its Network.loadingFailed errorText, "" if none */
     int crashed;                 /* Inspector.targetCrashed */
     int closed;                  /* the browser connection ended */
 
