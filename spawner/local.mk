@@ -1,10 +1,15 @@
-# spawner/ — rendercgi-spawner, the supervisor. Links libcommon only.
+# spawner/ — rendercgi-spawner, the supervisor. Links libcommon only (no
+# libcurl, yajl or libwebsockets). Everything but main.c is a convenience
+# library that tests/unit/check_supervise links too.
 noinst_LIBRARIES += spawner/libspawner.a
 spawner_libspawner_a_SOURCES = \
+	spawner/signals.c spawner/signals.h \
 	spawner/sockets.c spawner/sockets.h \
 	spawner/children.c spawner/children.h \
+	spawner/procs.c spawner/procs.h \
 	spawner/supervise.c spawner/supervise.h \
-	spawner/signals.c spawner/signals.h
+	spawner/daemon.c spawner/daemon.h \
+	spawner/master.c spawner/master.h
 
 SPAWNER_LIBS = spawner/libspawner.a common/libcommon.a
 

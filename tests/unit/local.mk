@@ -30,11 +30,14 @@ tests_unit_check_policy_SOURCES = tests/unit/check_policy.c
 tests_unit_check_policy_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_policy_LDADD = $(UNIT_WORKER_LIBS)
 
-# --- spawner
-check_PROGRAMS += tests/unit/check_supervise
+# --- spawner (spawner/supervise.c, procs.c, sockets.c), and the fake worker
+# that tests/integration/test_spawner_basic.py runs under the real spawner
+check_PROGRAMS += tests/unit/check_supervise tests/fakes/fake_worker
 tests_unit_check_supervise_SOURCES = tests/unit/check_supervise.c
 tests_unit_check_supervise_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_supervise_LDADD = $(UNIT_SPAWNER_LIBS)
+tests_fakes_fake_worker_SOURCES = tests/fakes/fake_worker.c
+tests_fakes_fake_worker_CPPFLAGS = $(AM_CPPFLAGS)
 
 # --- worker core (options, route, respond, pool)
 check_PROGRAMS += tests/unit/check_worker
