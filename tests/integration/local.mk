@@ -1,1 +1,39 @@
 # tests/integration/ — the real stack on loopback (owned by the integration harness).
+#
+# Each test_*.py is one automake test: python3 runs it, it starts what it needs
+# (fixture server, rendercgi-spawner, nginx, Chromium) under its own temp dir,
+# exits 0 on success and 1 on failure (never 77: nothing is skipped), and its
+# teardown fails the test if any process it started is left behind.
+# stack.py is the shared harness; tests/fixtures/ holds the pages it serves.
+# test_spawner_basic.py belongs to the spawner (it runs a fake worker).
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = python3
+AM_TESTS_ENVIRONMENT = \
+	RCGI_BUILDDIR='$(abs_top_builddir)'; export RCGI_BUILDDIR; \
+	RCGI_SRCDIR='$(abs_top_srcdir)'; export RCGI_SRCDIR; \
+	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
+
+INTEGRATION_TESTS = \
+	tests/integration/test_fixture_server.py \
+	tests/integration/test_nginx_examples.py \
+	tests/integration/test_spawner_basic.py \
+	tests/integration/test_health.py \
+	tests/integration/test_pdf.py \
+	tests/integration/test_errors.py \
+	tests/integration/test_isolation.py \
+	tests/integration/test_overload.py \
+	tests/integration/test_crash.py
+
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
+	tests/fixtures/server.py \
+	tests/fixtures/site/index.html \
+	tests/fixtures/site/simple.html \
+	tests/fixtures/site/article.html \
+	tests/fixtures/site/spa.html \
+	tests/fixtures/site/styled.html \
+	tests/fixtures/site/style.css \
+	tests/fixtures/site/image.svg \
+	tests/fixtures/site/isolation-a.html \
+	tests/fixtures/site/isolation-b.html \
+	.ci/run

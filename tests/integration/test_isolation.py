@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""test_isolation.py — nothing a page leaves behind reaches the next request.
+
+One worker, one browser, one page slot: every request uses the same browser
+and, if the implementation reuses it, the same page. isolation-a.html sets a
+cookie, localStorage, sessionStorage and pushes a history entry;
+isolation-b.html, on the same host, prints what it can see.
+"""
+
+import os
+import re
+import sys
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stack  # noqa: E402
+
+
+def report(text):
+    """The four lines isolation-b.html prints, as a dict."""
+    flat = ' '.join(text.split())
+    out = {}
+    for key in ('cookie', 'storage', 'session'):
+        m = re.search(r'%s=\[([^\]]*)\]' % key, flat)
+        out[key] = m.group(1).strip() if m else None
+    m = re.search(r'history=(\d+)', flat)
+    out['history'] = int(m.group(1)) if m else None
+    return out
+
+
+class Isolation(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = stack.Stack(workers=1, browsers=1, pages_per_browser=1)
+        cls.stack.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.close()
+
+    def render(self, page):
+        r = self.stack.pdf(page)
+        self.assertEqual(r.status, 200, r)
+        return self.stack.pdf_text(r.body)
+
+    def assertClean(self, text):
+        self.assertIn('RCGIISOLATIONB', text)
+        rep = report(text)
+        self.assertEqual(rep, {'cookie': '', 'storage': '', 'session': '', 'history': 1},
+                         'state leaked into a new request:\n' + text)
+        for leak in ('RCGICOOKIELEAK', 'RCGISTORAGELEAK', 'RCGISESSIONLEAK', 'RCGIPROBE'):
+            self.assertNotIn(leak, text)
+
+    def test_page_b_sees_nothing_of_page_a(self):
+        self.assertIn('RCGIISOLATIONA', self.render('/isolation-a.html'))
+        self.assertClean(self.render('/isolation-b.html'))
+
+    def test_report_page_does_show_state_when_there_is_some(self):
+        # Control: the report is able to show a cookie, so the empty report
+        # above means "no cookie", not "the page cannot see cookies".
+        text = self.render('/set-cookie?name=rcgi_probe&value=RCGIPROBE&next=/isolation-b.html')
+        self.assertIn('rcgi_probe=RCGIPROBE', ' '.join(text.split()))
+        # And that cookie is gone again for the next request.
+        self.assertClean(self.render('/isolation-b.html'))
+
+
+if __name__ == '__main__':
+    stack.main()
