@@ -1,6 +1,7 @@
 /* children.c — fork and exec of one worker; see children.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,34 @@ close_from(int first)
         close(fd);
 }
 
+void
+children_tmpdir(pid_t pid, char *buf, size_t len)
+{
+    const char *base = getenv("TMPDIR");
+
+    snprintf(buf, len, "%s/rendercgi-worker.%d", base != NULL && base[0] == '/' ? base : "/tmp",
+             (int)pid);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void
+children_tmpdir_remove(pid_t pid)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    children_tmpdir(pid, dir, sizeof dir);
+    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Runs in the child; never returns. */
 static void __attribute__((noreturn))
 child_exec(const struct child_spec *s, pid_t parent)
@@ -59,6 +88,13 @@ child_exec(const struct child_spec *s, pid_t parent)
         _exit(126);
     }
     close_from(3);
+    /* A private TMPDIR (Chromium profiles, its shared-memory files): a worker
+     * killed with -9 cannot clean up, so the spawner removes it. */
+    char tmp[PATH_MAX];
+    children_tmpdir(getpid(), tmp, sizeof tmp);
+    if ((mkdir(tmp, 0700) == -1 && errno != EEXIST) || setenv("TMPDIR", tmp, 1) == -1)
+        log_errno(LOG_WARN, "[pool %s] worker %d: private TMPDIR %s", s->pool, (int)getpid(),
+                  tmp);
     argv[i++] = (char *)s->binary;
     if (s->conf_path != NULL) {
         argv[i++] = (char *)"-c";

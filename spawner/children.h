@@ -27,6 +27,12 @@ struct child_spec {
  * An exec failure shows up as the child exiting with status 127. */
 int children_spawn(const struct child_spec *s, pid_t *pid);
 
+/* The private TMPDIR a worker gets: $TMPDIR/rendercgi-worker.PID (or under
+ * /tmp). The worker keeps its Chromium profiles there. */
+void children_tmpdir(pid_t pid, char *buf, size_t len);
+/* Remove a dead worker's private TMPDIR and everything in it. */
+void children_tmpdir_remove(pid_t pid);
+
 /* Find the worker binary: $RENDERCGI_WORKER if set and non-empty, else
  * 'configured' if non-empty, else "rendercgi-worker" in the directory of
  * /proc/self/exe. Writes an absolute path to 'buf'. RC_OK, or RC_NOT_FOUND

@@ -223,6 +223,7 @@ worker_exited(struct master *m, struct mpool *p, struct worker *w, int status, i
     supervise_format_duration(now - w->started_ms, lived, sizeof lived);
     w->pid = 0;
     plan_sweep(m, now);
+    children_tmpdir_remove(pid);
     if (m->stop != STOP_RUNNING) {
         log_msg(clean ? LOG_INFO : LOG_WARN, "[pool %s] worker %d %s after %s", p->conf->name,
                 (int)pid, how, lived);
