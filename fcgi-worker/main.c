@@ -101,7 +101,7 @@ request_thread_main(void *arg)
         if (!r.headers_sent)
             respond_error(&r, "internal", "the handler wrote no response");
         fcgi_finish(conn);
-        if (r.status >= 500)
+        if (r.failed)
             w->requests_failed++;
         long total = ++w->requests_total;
         w->requests_active--;

@@ -30,6 +30,7 @@ struct request {
     char *storage;            /* the decoded query string the params point into */
     int headers_sent;         /* latched by respond_start() */
     int status;               /* the status sent, for counters and logs */
+    int failed;               /* answered with a 5xx error body (health's 503 is not one) */
     int64_t started_ms;
     struct slot *slot;        /* a page slot to give back after finishing */
     int slot_healthy;         /* 0 if the browser misbehaved during the request */

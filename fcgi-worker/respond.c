@@ -119,6 +119,7 @@ respond_error_h(struct request *r, const char *code, const char *extra_headers,
     if (r->headers_sent) {
         log_msg(LOG_WARN, "[request %s] %s after the response started: %s; cutting it short",
                 r->id, code, msg);
+        r->failed = 1;
         return RC_CLOSED;
     }
     log_msg(status >= 500 ? LOG_WARN : LOG_INFO, "[request %s] %s /%s: %d %s: %s", r->id,
@@ -131,6 +132,7 @@ respond_error_h(struct request *r, const char *code, const char *extra_headers,
     buf_puts(&body, "},\"request_id\":");
     buf_json_string(&body, r->id);
     buf_puts(&body, "}\n");
+    r->failed = status >= 500;
     rc = respond_start(r, status, "application/json", extra_headers);
     if (rc == RC_OK)
         rc = respond_body(r, body.data, body.len);

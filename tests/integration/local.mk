@@ -22,7 +22,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_errors.py \
 	tests/integration/test_isolation.py \
 	tests/integration/test_overload.py \
-	tests/integration/test_crash.py
+	tests/integration/test_crash.py \
+	tests/integration/test_recycle.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
