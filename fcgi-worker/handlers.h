@@ -8,6 +8,7 @@
 struct request;
 
 void handle_pdf(struct request *r);
+void handle_screenshot(struct request *r);
 void handle_health(struct request *r);
 
 #endif

@@ -13,6 +13,7 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/options.c fcgi-worker/options.h \
 	fcgi-worker/render.c fcgi-worker/render.h \
 	fcgi-worker/render_pdf.c \
+	fcgi-worker/render_screenshot.c \
 	fcgi-worker/pool.c fcgi-worker/pool.h \
 	fcgi-worker/page.c fcgi-worker/page.h \
 	fcgi-worker/browser.c fcgi-worker/browser.h \

@@ -1,4 +1,5 @@
 /* options.c — validating render options; see options.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -6,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "options.h"
 #include "rc.h"
 #include "request.h"
 
 enum opt_type { OPT_STRING, OPT_BOOL, OPT_INT, OPT_MS, OPT_LENGTH, OPT_NUMBER, OPT_ENUM,
-                OPT_FORMAT, OPT_MARGIN };
+                OPT_FORMAT, OPT_MARGIN, OPT_HEADERS, OPT_COOKIES, OPT_SELECTOR };
 
 struct opt_def {
     const char *name;
@@ -36,6 +39,11 @@ static const struct opt_def opt_table[] = {
     { "width", OPT_INT, OFF(width), ALL, 1, 16384, NULL },
     { "height", OPT_INT, OFF(height), ALL, 1, 16384, NULL },
     { "fail_on_status", OPT_BOOL, OFF(fail_on_status), ALL, 0, 0, NULL },
+    { "wait_for", OPT_SELECTOR, OFF(wait_for), ALL, 0, 0, NULL },
+    { "wait_for_expression", OPT_STRING, OFF(wait_for_expression), ALL, 0, 0, NULL },
+    { "scroll_page", OPT_BOOL, OFF(scroll_page), ALL, 0, 0, NULL },
+    { "headers", OPT_HEADERS, OFF(headers), ALL, 0, 0, NULL },
+    { "cookies", OPT_COOKIES, OFF(cookies), ALL, 0, 0, NULL },
     { "format", OPT_FORMAT, 0, ROUTE_PDF, 0, 0, "letter|legal|tabloid|a3|a4|a5" },
     { "paper_width", OPT_LENGTH, OFF(paper_width_in), ROUTE_PDF, 0.1, 200, NULL },
     { "paper_height", OPT_LENGTH, OFF(paper_height_in), ROUTE_PDF, 0.1, 200, NULL },
@@ -52,6 +60,17 @@ static const struct opt_def opt_table[] = {
     { "tagged", OPT_BOOL, OFF(tagged), ROUTE_PDF, 0, 0, NULL },
     { "outline", OPT_BOOL, OFF(outline), ROUTE_PDF, 0, 0, NULL },
     { "filename", OPT_STRING, OFF(filename), ROUTE_PDF, 0, 0, NULL },
+    { "header_template", OPT_STRING, OFF(header_template), ROUTE_PDF, 0, 0, NULL },
+    { "footer_template", OPT_STRING, OFF(footer_template), ROUTE_PDF, 0, 0, NULL },
+    { "type", OPT_ENUM, OFF(image_type), ROUTE_SCREENSHOT, 0, 0, "png|jpeg|webp" },
+    { "quality", OPT_INT, OFF(quality), ROUTE_SCREENSHOT, 0, 100, NULL },
+    { "full_page", OPT_BOOL, OFF(full_page), ROUTE_SCREENSHOT, 0, 0, NULL },
+    { "device_scale_factor", OPT_NUMBER, OFF(device_scale_factor), ROUTE_SCREENSHOT, 0.1, 5,
+      NULL },
+    { "selector", OPT_SELECTOR, OFF(selector), ROUTE_SCREENSHOT | ROUTE_EXTRACT, 0, 0, NULL },
+    { "format", OPT_ENUM, OFF(extract_format), ROUTE_EXTRACT, 0, 0, "text|markdown|html|json" },
+    { "engine", OPT_ENUM, OFF(engine), ROUTE_EXTRACT, 0, 0, "auto|fetch|browser" },
+    { "main_content", OPT_BOOL, OFF(main_content), ROUTE_EXTRACT, 0, 0, NULL },
     { NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -74,6 +93,8 @@ opts_defaults(struct render_opts *o, int max_timeout_ms)
     o->paper_width_in = paper_sizes[0][0];
     o->paper_height_in = paper_sizes[0][1];
     o->scale = 1;
+    o->quality = -1;
+    o->device_scale_factor = 1;
 }
 
 static int
@@ -173,11 +194,23 @@ opt_expect(const struct opt_def *d, struct buf *msg)
     case OPT_STRING:
         buf_puts(msg, "a string");
         break;
+    case OPT_SELECTOR:
+        buf_puts(msg, "a non-empty CSS selector of at most 1024 bytes");
+        break;
+    case OPT_HEADERS:
+        buf_puts(msg, "a JSON object of header names to string values, e.g. "
+                      "{\"X-Token\":\"abc\"} (URL-encoded in a query string)");
+        break;
+    case OPT_COOKIES:
+        buf_puts(msg, "a JSON list of {\"name\", \"value\", \"domain\"?, \"path\"?} objects "
+                      "(URL-encoded in a query string)");
+        break;
     }
 }
 
 static int
-opt_apply(const struct opt_def *d, const char *v, struct render_opts *o)
+opt_apply(const struct opt_def *d, const char *v, struct render_opts *o, char *detail,
+          size_t detail_len)
 {
     char *base = (char *)o, *end;
     double num;
@@ -185,6 +218,21 @@ opt_apply(const struct opt_def *d, const char *v, struct render_opts *o)
 
     switch (d->type) {
     case OPT_STRING:
+        *(const char **)(base + d->off) = v;
+        return RC_OK;
+    case OPT_SELECTOR:
+        if (v[0] == '\0' || strlen(v) > 1024)
+            return RC_INVALID;
+        *(const char **)(base + d->off) = v;
+        return RC_OK;
+    case OPT_HEADERS:
+        if (options_check_headers(v, detail, detail_len) != RC_OK)
+            return RC_INVALID;
+        *(const char **)(base + d->off) = v;
+        return RC_OK;
+    case OPT_COOKIES:
+        if (options_check_cookies(v, detail, detail_len) != RC_OK)
+            return RC_INVALID;
         *(const char **)(base + d->off) = v;
         return RC_OK;
     case OPT_BOOL:
@@ -235,6 +283,8 @@ int
 options_parse(struct request *r, enum route_id route, int max_timeout_ms,
               struct render_opts *o, const char **code, struct buf *msg)
 {
+    char detail[256];
+
     opts_defaults(o, max_timeout_ms);
     for (const struct opt_def *d = opt_table; d->name != NULL; d++) {
         const char *v;
@@ -242,12 +292,21 @@ options_parse(struct request *r, enum route_id route, int max_timeout_ms,
             continue;
         if ((v = request_param(r, d->name)) == NULL)
             continue;
-        if (opt_apply(d, v, o) != RC_OK) {
+        detail[0] = '\0';
+        if (opt_apply(d, v, o, detail, sizeof detail) != RC_OK) {
             *code = "invalid_option";
-            buf_printf(msg, "option '%s' has the invalid value '%.80s'; it takes ", d->name, v);
+            buf_printf(msg, "option '%s' has the invalid value '%.80s'", d->name, v);
+            if (detail[0] != '\0')
+                buf_printf(msg, " (%s)", detail);
+            buf_puts(msg, "; it takes ");
             opt_expect(d, msg);
             return RC_INVALID;
         }
+    }
+    if (o->quality >= 0 && o->image_type == IMAGE_PNG) {
+        *code = "invalid_option";
+        buf_puts(msg, "option 'quality' applies to type jpeg and webp only, not png");
+        return RC_INVALID;
     }
     for (size_t i = 0; i < r->nparams; i++) {
         if (!r->params[i].used) {
@@ -265,4 +324,93 @@ options_parse(struct request *r, enum route_id route, int max_timeout_ms,
     if (o->timeout_ms > max_timeout_ms)
         o->timeout_ms = max_timeout_ms;
     return RC_OK;
+}
+
+/* An HTTP header name: RFC 9110 token characters. */
+static int
+header_name_ok(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s) != NULL))
+            return 0;
+    return 1;
+}
+
+int
+options_check_headers(const char *json, char *why, size_t whylen)
+{
+    char err[128];
+    yajl_val v = yajl_tree_parse(json, err, sizeof err);
+    int rc = RC_OK;
+
+    if (v == NULL || !YAJL_IS_OBJECT(v)) {
+        snprintf(why, whylen, "not a JSON object");
+        rc = RC_INVALID;
+        goto out;
+    }
+    for (size_t i = 0; i < v->u.object.len; i++) {
+        const char *name = v->u.object.keys[i];
+        yajl_val val = v->u.object.values[i];
+        if (!header_name_ok(name)) {
+            snprintf(why, whylen, "'%.40s' is not a valid header name", name);
+            rc = RC_INVALID;
+            break;
+        }
+        if (!YAJL_IS_STRING(val) || strpbrk(val->u.string, "\r\n") != NULL) {
+            snprintf(why, whylen, "the value of header '%.40s' must be a one-line string", name);
+            rc = RC_INVALID;
+            break;
+        }
+    }
+out:
+    yajl_tree_free(v);
+    return rc;
+}
+
+int
+options_check_cookies(const char *json, char *why, size_t whylen)
+{
+    static const char *const keys[] = { "name", "value", "domain", "path" };
+    char err[128];
+    yajl_val v = yajl_tree_parse(json, err, sizeof err);
+    int rc = RC_OK;
+
+    if (v == NULL || !YAJL_IS_ARRAY(v)) {
+        snprintf(why, whylen, "not a JSON list");
+        rc = RC_INVALID;
+        goto out;
+    }
+    for (size_t i = 0; i < v->u.array.len && rc == RC_OK; i++) {
+        yajl_val c = v->u.array.values[i];
+        int have[4] = { 0, 0, 0, 0 };
+        if (!YAJL_IS_OBJECT(c)) {
+            snprintf(why, whylen, "cookie %zu is not an object", i);
+            rc = RC_INVALID;
+            break;
+        }
+        for (size_t k = 0; k < c->u.object.len && rc == RC_OK; k++) {
+            size_t j = 0;
+            while (j < 4 && strcmp(keys[j], c->u.object.keys[k]) != 0)
+                j++;
+            if (j == 4) {
+                snprintf(why, whylen, "cookie %zu has the unknown field '%.40s'", i,
+                         c->u.object.keys[k]);
+                rc = RC_INVALID;
+            } else if (!YAJL_IS_STRING(c->u.object.values[k])) {
+                snprintf(why, whylen, "field '%s' of cookie %zu must be a string", keys[j], i);
+                rc = RC_INVALID;
+            } else {
+                have[j] = 1;
+            }
+        }
+        if (rc == RC_OK && (!have[0] || !have[1])) {
+            snprintf(why, whylen, "cookie %zu needs both \"name\" and \"value\"", i);
+            rc = RC_INVALID;
+        }
+    }
+out:
+    yajl_tree_free(v);
+    return rc;
 }

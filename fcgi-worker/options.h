@@ -25,6 +25,11 @@ struct render_opts {
     int media;                 /* 0 = default (print for /pdf), 1 = print, 2 = screen */
     int width, height;         /* viewport, CSS px */
     int fail_on_status;
+    const char *wait_for;      /* CSS selector that must match */
+    const char *wait_for_expression; /* JS expression that must become truthy */
+    int scroll_page;           /* scroll to the end first (lazy content) */
+    const char *headers;       /* JSON object of extra request headers (validated) */
+    const char *cookies;       /* JSON list of {name, value, domain?, path?} (validated) */
 
     /* /pdf */
     double paper_width_in, paper_height_in;
@@ -37,7 +42,25 @@ struct render_opts {
     int tagged;
     int outline;
     const char *filename;
+    const char *header_template;
+    const char *footer_template;
+
+    /* /screenshot */
+    int image_type;            /* enum image_type */
+    int quality;               /* jpeg/webp 0-100; -1 = not given */
+    int full_page;
+    double device_scale_factor;
+    const char *selector;      /* /screenshot and /extract: only this element */
+
+    /* /extract */
+    int extract_format;        /* enum extract_format */
+    int engine;                /* enum extract_engine */
+    int main_content;
 };
+
+enum image_type { IMAGE_PNG, IMAGE_JPEG, IMAGE_WEBP };
+enum extract_format { EXTRACT_TEXT, EXTRACT_MARKDOWN, EXTRACT_HTML, EXTRACT_JSON };
+enum extract_engine { ENGINE_AUTO, ENGINE_FETCH, ENGINE_BROWSER };
 
 /* Fill 'o' from the request's parameters for 'route', with 'max_timeout_ms'
  * as default and cap of 'timeout'. RC_OK; RC_INVALID with *code set to
@@ -45,6 +68,12 @@ struct render_opts {
  * sentence that names the option and what it accepts. */
 int options_parse(struct request *r, enum route_id route, int max_timeout_ms,
                   struct render_opts *o, const char **code, struct buf *msg);
+/* Validate a 'headers' value: a JSON object whose values are strings, names
+ * header tokens, values without CR/LF. Pure. RC_OK, or RC_INVALID with 'why'. */
+int options_check_headers(const char *json, char *why, size_t whylen);
+/* Validate a 'cookies' value: a JSON list of objects with string "name" and
+ * "value" and optional string "domain" and "path", nothing else. Pure. */
+int options_check_cookies(const char *json, char *why, size_t whylen);
 /* Parse a length ("12", "12px", "1.5in", "2cm", "10mm") into inches. Pure.
  * RC_OK or RC_INVALID. */
 int options_length_in(const char *s, double *inches);

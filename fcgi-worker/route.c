@@ -17,6 +17,7 @@ static const struct route {
     void (*handler)(struct request *r);
 } routes[] = {
     { "pdf", M_GET, 1, handle_pdf },
+    { "screenshot", M_GET, 1, handle_screenshot },
     { "health", M_GET | M_HEAD, 0, handle_health },
     { NULL, 0, 0, NULL },
 };
@@ -54,5 +55,5 @@ route_dispatch(struct request *r)
         rt->handler(r);
         return;
     }
-    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf and /health", r->route);
+    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot and /health", r->route);
 }
