@@ -1,5 +1,6 @@
 /* base64.c — see base64.h. */
 #include "base64.h"
+#include "rc.h"
 
 static int
 b64val(unsigned char c)
@@ -40,4 +41,32 @@ base64_decode(const char *in, size_t len, unsigned char *out)
     if (bits >= 6) /* a lone trailing character carries no whole byte */
         return -1;
     return n;
+}
+
+int
+base64_encode(const void *in, size_t len, struct buf *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = in;
+    size_t olen = (len + 2) / 3 * 4;
+    char *o;
+    int rc;
+
+    if ((rc = buf_reserve(out, olen)) != RC_OK)
+        return rc;
+    o = out->data + out->len;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        *o++ = tab[(v >> 18) & 63];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < len ? tab[v & 63] : '=';
+    }
+    out->len += olen;
+    out->data[out->len] = '\0';
+    return RC_OK;
 }

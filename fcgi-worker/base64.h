@@ -9,4 +9,8 @@
  * length, or -1 for invalid input. */
 long base64_decode(const char *in, size_t len, unsigned char *out);
 
+/* Append the standard base64 of 'len' bytes to 'out'. RC_OK or RC_TOO_LARGE. */
+#include "buf.h"
+int base64_encode(const void *in, size_t len, struct buf *out);
+
 #endif

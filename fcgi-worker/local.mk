@@ -6,6 +6,7 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/worker.h \
 	fcgi-worker/fcgi.c fcgi-worker/fcgi.h \
 	fcgi-worker/request.c fcgi-worker/request.h \
+	fcgi-worker/body.c fcgi-worker/body.h \
 	fcgi-worker/respond.c fcgi-worker/respond.h \
 	fcgi-worker/route.c fcgi-worker/route.h \
 	fcgi-worker/handlers.h \
@@ -16,6 +17,7 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/render_screenshot.c \
 	fcgi-worker/pool.c fcgi-worker/pool.h \
 	fcgi-worker/page.c fcgi-worker/page.h \
+	fcgi-worker/serve.c fcgi-worker/serve.h \
 	fcgi-worker/browser.c fcgi-worker/browser.h \
 	fcgi-worker/base64.c fcgi-worker/base64.h \
 	fcgi-worker/transport.h \

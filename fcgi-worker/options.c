@@ -315,9 +315,11 @@ options_parse(struct request *r, enum route_id route, int max_timeout_ms,
             return RC_INVALID;
         }
     }
-    if (o->url == NULL || o->url[0] == '\0') {
+    o->page = r->page;
+    if (o->page == NULL && (o->url == NULL || o->url[0] == '\0')) {
         *code = "missing_url";
-        buf_puts(msg, "option 'url' is required: the address of the page to render");
+        buf_puts(msg, "option 'url' is required: the address of the page to render (or POST "
+                      "the page itself as text/html or multipart/form-data)");
         return RC_INVALID;
     }
     /* API.md: the timeout is capped by the configuration, not refused. */

@@ -10,13 +10,15 @@
 #include "buf.h"
 
 struct request;
+struct posted_page;
 
 enum route_id { ROUTE_PDF = 1, ROUTE_SCREENSHOT = 2, ROUTE_EXTRACT = 4 };
 
 enum wait_until { WAIT_LOAD, WAIT_DOMCONTENTLOADED, WAIT_NETWORKIDLE };
 
 struct render_opts {
-    const char *url;
+    const char *url;           /* for a posted page: its base URL, may be NULL */
+    const struct posted_page *page; /* a posted page to render instead of url, or NULL */
     int timeout_ms;
     int wait_until;            /* enum wait_until */
     int wait_ms;
@@ -63,7 +65,8 @@ enum extract_format { EXTRACT_TEXT, EXTRACT_MARKDOWN, EXTRACT_HTML, EXTRACT_JSON
 enum extract_engine { ENGINE_AUTO, ENGINE_FETCH, ENGINE_BROWSER };
 
 /* Fill 'o' from the request's parameters for 'route', with 'max_timeout_ms'
- * as default and cap of 'timeout'. RC_OK; RC_INVALID with *code set to
+ * as default and cap of 'timeout'. 'url' is required unless the request
+ * posted a page (r->page). RC_OK; RC_INVALID with *code set to
  * "missing_url", "invalid_option" or "unknown_option" and 'msg' holding a
  * sentence that names the option and what it accepts. */
 int options_parse(struct request *r, enum route_id route, int max_timeout_ms,

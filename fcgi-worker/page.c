@@ -14,6 +14,7 @@
 #include "options.h"
 #include "page.h"
 #include "rc.h"
+#include "serve.h"
 
 int
 page_slot_init(struct slot *s, struct browser *b, int index)
@@ -224,6 +225,17 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
             s->main_status = (int)cdp_get_number(params, 0, "response", "status", NULL);
             snprintf(s->status_loader, sizeof s->status_loader, "%s", loader ? loader : "");
         }
+    } else if (strcmp(method, "Fetch.requestPaused") == 0) {
+        const char *rid = cdp_get_string(params, "requestId", NULL);
+        const char *url = cdp_get_string(params, "request", "url", NULL);
+        if (rid != NULL && url != NULL && s->npaused < PAGE_MAX_PAUSED) {
+            struct paused_request *q = &s->paused[s->npaused++];
+            snprintf(q->id, sizeof q->id, "%s", rid);
+            snprintf(q->url, sizeof q->url, "%s", url);
+        } else {
+            s->paused_lost = 1;
+        }
+        pthread_cond_broadcast(&s->cond);
     } else if (strcmp(method, "Network.requestWillBeSent") == 0) {
         const char *type = cdp_get_string(params, "type", NULL);
         const char *rid = cdp_get_string(params, "requestId", NULL);
@@ -308,6 +320,21 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
     return rc;
 }
 
+/* Caller holds s->mu. Wait for an event, but first answer the requests a
+ * posted page's browser is waiting for (serve.c) — without the lock, since
+ * that takes CDP calls whose replies the reader thread delivers. */
+static void
+page_cond_wait(struct slot *s, const struct timespec *ts)
+{
+    if (s->npaused > 0) {
+        pthread_mutex_unlock(&s->mu);
+        serve_paused(s);
+        pthread_mutex_lock(&s->mu);
+        return;
+    }
+    pthread_cond_timedwait(&s->cond, &s->mu, ts);
+}
+
 /* How long a navigation that was aborted (net::ERR_ABORTED: a download, a
  * 204, or a script starting another navigation) may take to be replaced by
  * a new one before the abort counts as the answer. */
@@ -352,7 +379,7 @@ page_wait_lifecycle(struct slot *s, const char *loader, unsigned want, int64_t d
             break;
         }
         clock_deadline_timespec(until, &ts);
-        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+        page_cond_wait(s, &ts);
     }
     *crashed = s->crashed;
     *closed = s->closed;
@@ -373,7 +400,7 @@ page_wait_gone(struct slot *s, int64_t deadline_ms)
     clock_deadline_timespec(deadline_ms, &ts);
     pthread_mutex_lock(&s->mu);
     while (!s->crashed && !s->closed && clock_ms() < deadline_ms)
-        pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+        page_cond_wait(s, &ts);
     gone = s->crashed || s->closed;
     pthread_mutex_unlock(&s->mu);
     return gone;
@@ -411,6 +438,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
     yajl_val v = NULL;
     const char *etext;
     char nav_error[128];
+    const char *target;
     unsigned want = wait_bits[o->wait_until];
     int rc, crashed, closed, status = 0;
     struct timespec ts;
@@ -428,10 +456,20 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
      * new document takes the place of about:blank in the session history,
      * so that history.length is 1 and history.back() leads nowhere, on a
      * fresh page and on a wiped one alike. */
+    target = o->url;
+    if (o->page != NULL) {
+        if ((rc = serve_begin(s, o->page, o->url, deadline_ms, &err)) != RC_OK) {
+            *code = call_failure(rc, s);
+            buf_printf(msg, "setting up the posted page failed: %s",
+                       err.len ? err.data : rc_name(rc));
+            goto out;
+        }
+        target = s->posted_url;
+    }
     page_expect_navigation(s);
     buf_puts(&p, "{\"returnByValue\":true,\"expression\":");
     buf_puts(&js, "location.replace(");
-    buf_json_string(&js, o->url);
+    buf_json_string(&js, target);
     buf_puts(&js, ")");
     buf_json_string(&p, js.data);
     buf_puts(&p, "}");
@@ -439,17 +477,17 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         *code = call_failure(rc, s);
         if (rc == RC_TIMEOUT)
             buf_printf(msg, "timed out after %d ms waiting for the navigation to %s to start",
-                       o->timeout_ms, o->url);
+                       o->timeout_ms, target);
         else if (rc == RC_CLOSED)
-            buf_printf(msg, "the browser went away while loading %s", o->url);
+            buf_printf(msg, "the browser went away while loading %s", target);
         else
-            buf_printf(msg, "navigating to %s failed: %s", o->url,
+            buf_printf(msg, "navigating to %s failed: %s", target,
                        err.len ? err.data : rc_name(rc));
         goto out;
     }
     if ((etext = cdp_get_string(v, "exceptionDetails", "text", NULL)) != NULL) {
         *code = "render_failed";
-        buf_printf(msg, "navigating to %s failed: %s", o->url, etext);
+        buf_printf(msg, "navigating to %s failed: %s", target, etext);
         rc = RC_ERROR;
         goto out;
     }
@@ -461,7 +499,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
     if (crashed || closed) {
         *code = "render_failed";
         buf_printf(msg, "the browser %s while loading %s",
-                   crashed ? "page crashed" : "went away", o->url);
+                   crashed ? "page crashed" : "went away", target);
         rc = RC_ERROR;
         goto out;
     }
@@ -471,22 +509,22 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         rc = RC_ERROR;
         if (strcmp(nav_error, "net::ERR_ABORTED") == 0 && page_wait_gone(s, clock_ms() + 1000)) {
             *code = "render_failed";
-            buf_printf(msg, "the browser went away while loading %s", o->url);
+            buf_printf(msg, "the browser went away while loading %s", target);
         } else {
             *code = "target_unreachable";
-            buf_printf(msg, "could not load %s: %s", o->url, nav_error);
+            buf_printf(msg, "could not load %s: %s", target, nav_error);
         }
         goto out;
     }
     if (rc == RC_TIMEOUT) {
         *code = "timeout";
         buf_printf(msg, "timed out after %d ms waiting for the '%s' event of %s", o->timeout_ms,
-                   wait_names[o->wait_until], o->url);
+                   wait_names[o->wait_until], target);
         goto out;
     }
     if (o->fail_on_status && status >= 400) {
         *code = "target_http_status";
-        buf_printf(msg, "the target %s answered HTTP %d", o->url, status);
+        buf_printf(msg, "the target %s answered HTTP %d", target, status);
         rc = RC_ERROR;
         goto out;
     }
@@ -498,7 +536,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         clock_deadline_timespec(until, &ts);
         pthread_mutex_lock(&s->mu);
         while (!s->crashed && !s->closed && clock_ms() < until)
-            pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+            page_cond_wait(s, &ts);
         pthread_mutex_unlock(&s->mu);
     }
 out:
@@ -555,6 +593,8 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     char nav_error[128];
     int n, untracked, rc, crashed, closed, status;
 
+    if ((rc = serve_end(s, deadline_ms, err)) != RC_OK)
+        return rc;
     pthread_mutex_lock(&s->mu);
     n = s->norigins;
     memcpy(origins, s->origins, sizeof origins);

@@ -19,8 +19,10 @@
 struct browser;
 struct cdp;
 struct render_opts;
+struct posted_page;
 
 #define PAGE_MAX_ORIGINS 8
+#define PAGE_MAX_PAUSED 64
 
 enum lifecycle_bit { LC_DOMCONTENTLOADED = 1, LC_LOAD = 2, LC_NETWORKIDLE = 4 };
 
@@ -46,6 +48,19 @@ struct slot {
     char nav_error[128];         /* its Network.loadingFailed errorText, "" if none */
     int crashed;                 /* Inspector.targetCrashed */
     int closed;                  /* the browser connection ended */
+
+    /* A posted page being served to the browser (serve.c). The request
+     * thread owns these; the paused queue is filled by the reader thread
+     * under mu. */
+    const struct posted_page *posted;
+    char posted_url[2048];       /* the document's URL */
+    int fetch_enabled;
+    struct paused_request {
+        char id[64];
+        char url[1024];
+    } paused[PAGE_MAX_PAUSED];
+    int npaused;
+    int paused_lost;             /* the queue overflowed: some request hangs */
 
     /* What the page touched, so that page_wipe() knows what to clear. */
     char origins[PAGE_MAX_ORIGINS][160]; /* security origins of committed frames */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "body.h"
 #include "clock.h"
 #include "options.h"
 #include "page.h"
@@ -25,6 +26,12 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
 
     buf_init(&msg, 2048);
     *slot = NULL;
+    if (strcmp(r->method, "POST") == 0 &&
+        body_parse(r, (size_t)w->conf->max_body, &code, &msg) != RC_OK) {
+        respond_error(r, code, "%s", msg.data);
+        buf_free(&msg);
+        return RC_ERROR;
+    }
     if (options_parse(r, route, w->conf->request_timeout, o, &code, &msg) != RC_OK) {
         respond_error(r, code, "%s", msg.data);
         buf_free(&msg);
@@ -32,7 +39,11 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
     }
     buf_free(&msg);
     why[0] = '\0';
-    switch (policy_check_url(w->policy, o->url, why, sizeof why)) {
+    if (o->url != NULL && o->url[0] == '\0')
+        o->url = NULL;
+    /* A posted page without a base URL reaches the network only for the
+     * absolute URLs it names itself. */
+    switch (o->url == NULL ? RC_OK : policy_check_url(w->policy, o->url, why, sizeof why)) {
     case RC_OK:
         break;
     case RC_INVALID:
@@ -77,6 +88,12 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
     }
 }
 
+const char *
+render_target(const struct render_opts *o)
+{
+    return o->url != NULL ? o->url : "the posted page";
+}
+
 void
 render_fail(struct request *r, struct slot *s, const char *code, const struct buf *msg,
             int target_status)
@@ -102,14 +119,15 @@ render_call_failed(struct request *r, struct slot *s, int rc, const char *what,
     switch (rc) {
     case RC_TIMEOUT:
         respond_error(r, "timeout", "timed out after %d ms waiting for %s of %s", o->timeout_ms,
-                      what, o->url);
+                      what, render_target(o));
         return;
     case RC_CLOSED:
         r->slot_healthy = 0;
-        respond_error(r, "render_failed", "the browser went away during %s of %s", what, o->url);
+        respond_error(r, "render_failed", "the browser went away during %s of %s", what,
+                      render_target(o));
         return;
     default:
-        respond_error(r, "render_failed", "%s failed for %s: %s", what, o->url,
+        respond_error(r, "render_failed", "%s failed for %s: %s", what, render_target(o),
                       err->len ? err->data : rc_name(rc));
         return;
     }

@@ -17,6 +17,8 @@ struct slot;
  * an error already answered (RC_ERROR). */
 int render_begin(struct request *r, enum route_id route, struct render_opts *o,
                  struct slot **slot, int64_t *deadline_ms);
+/* The URL being rendered, or "the posted page", for messages. */
+const char *render_target(const struct render_opts *o);
 /* Answer a failed navigation: 'code' and 'msg' from page_navigate. */
 void render_fail(struct request *r, struct slot *s, const char *code, const struct buf *msg,
                  int target_status);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "body.h"
 #include "clock.h"
 #include "fcgi.h"
 #include "rc.h"
@@ -62,36 +63,52 @@ request_id_new(char *out)
     out[2 * sizeof raw] = '\0';
 }
 
+int
+request_add_param(struct request *r, const char *name, size_t nlen, const char *value,
+                  size_t vlen)
+{
+    struct param *pa;
+
+    if (r->nparams == r->params_cap) {
+        size_t cap = r->params_cap ? r->params_cap * 2 : 16;
+        struct param *np = realloc(r->params, cap * sizeof *np);
+        if (np == NULL)
+            return RC_ERROR;
+        r->params = np;
+        r->params_cap = cap;
+    }
+    pa = &r->params[r->nparams];
+    if ((pa->name = strndup(name, nlen)) == NULL)
+        return RC_ERROR;
+    if ((pa->value = strndup(value, vlen)) == NULL) {
+        free(pa->name);
+        return RC_ERROR;
+    }
+    pa->used = 0;
+    r->nparams++;
+    return RC_OK;
+}
+
 static int
 request_parse_query(struct request *r, const char *query, char *why, size_t whylen)
 {
-    size_t count = 1;
-    char *p;
+    const char *p = query;
 
-    if (query == NULL || query[0] == '\0')
-        return RC_OK;
-    for (const char *q = query; *q != '\0'; q++)
-        count += *q == '&';
-    if ((r->storage = strdup(query)) == NULL ||
-        (r->params = calloc(count, sizeof *r->params)) == NULL)
-        return RC_ERROR;
-    p = r->storage;
-    while (p != NULL) {
-        char *amp = strchr(p, '&'), *eq;
-        if (amp != NULL)
-            *amp = '\0';
-        if (*p != '\0') {
-            struct param *pa = &r->params[r->nparams];
-            if ((eq = strchr(p, '=')) != NULL)
-                *eq = '\0';
-            pa->name = p;
-            pa->value = eq != NULL ? eq + 1 : p + strlen(p);
+    while (p != NULL && *p != '\0') {
+        const char *amp = strchr(p, '&');
+        size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+        if (n > 0) {
+            const char *eq = memchr(p, '=', n);
+            size_t nlen = eq != NULL ? (size_t)(eq - p) : n;
+            if (request_add_param(r, p, nlen, eq != NULL ? eq + 1 : "",
+                                  eq != NULL ? n - nlen - 1 : 0) != RC_OK)
+                return RC_ERROR;
+            struct param *pa = &r->params[r->nparams - 1];
             if (url_decode(pa->name, 1) < 0 || url_decode(pa->value, 1) < 0) {
                 snprintf(why, whylen, "the query string has a malformed %%-escape near '%.40s'",
                          pa->name);
                 return RC_INVALID;
             }
-            r->nparams++;
         }
         p = amp != NULL ? amp + 1 : NULL;
     }
@@ -131,11 +148,15 @@ request_parse(struct request *r, struct fcgi_conn *conn, struct worker *w, char 
 void
 request_free(struct request *r)
 {
+    for (size_t i = 0; i < r->nparams; i++) {
+        free(r->params[i].name);
+        free(r->params[i].value);
+    }
     free(r->params);
-    free(r->storage);
     r->params = NULL;
-    r->storage = NULL;
-    r->nparams = 0;
+    r->nparams = r->params_cap = 0;
+    posted_page_free(r->page);
+    r->page = NULL;
 }
 
 const char *

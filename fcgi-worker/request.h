@@ -14,10 +14,12 @@ struct slot;
 struct worker;
 
 struct param {
-    char *name;   /* %-decoded, points into the request's storage */
+    char *name;   /* %-decoded; owned by the request */
     char *value;
     int used;     /* set when a handler read it; unread ones are unknown_option */
 };
+
+struct posted_page;
 
 struct request {
     struct fcgi_conn *conn;
@@ -25,9 +27,9 @@ struct request {
     const char *method;       /* borrowed from the FastCGI params */
     char route[64];           /* the last path segment, e.g. "pdf" */
     char id[65];              /* X-Request-Id: the incoming one or generated */
-    struct param *params;
-    size_t nparams;
-    char *storage;            /* the decoded query string the params point into */
+    struct param *params;     /* from the query string, then the body */
+    size_t nparams, params_cap;
+    struct posted_page *page; /* a page posted as text/html or multipart, or NULL */
     int headers_sent;         /* latched by respond_start() */
     int status;               /* the status sent, for counters and logs */
     int failed;               /* answered with a 5xx error body (health's 503 is not one) */
@@ -42,6 +44,9 @@ struct request {
 int request_parse(struct request *r, struct fcgi_conn *conn, struct worker *w, char *why,
                   size_t whylen);
 void request_free(struct request *r);
+/* Add a parameter, copying both strings. RC_OK or RC_ERROR (ENOMEM). */
+int request_add_param(struct request *r, const char *name, size_t nlen, const char *value,
+                      size_t vlen);
 /* The value of parameter 'name' (marking it used), or NULL. Borrowed. */
 const char *request_param(struct request *r, const char *name);
 /* The route name for a request path: its last non-empty segment, without the

@@ -16,8 +16,8 @@ static const struct route {
     int needs_browser;
     void (*handler)(struct request *r);
 } routes[] = {
-    { "pdf", M_GET, 1, handle_pdf },
-    { "screenshot", M_GET, 1, handle_screenshot },
+    { "pdf", M_GET | M_POST, 1, handle_pdf },
+    { "screenshot", M_GET | M_POST, 1, handle_screenshot },
     { "health", M_GET | M_HEAD, 0, handle_health },
     { NULL, 0, 0, NULL },
 };
