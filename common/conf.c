@@ -87,6 +87,12 @@ static const struct conf_opt opts[] = {
       "default and upper bound of a request's 'timeout' option" },
     { "max_body", CONF_SIZE, P, POFF(max_body), "10M", 0, GIB, NULL,
       "largest request body accepted (posted HTML, JSON, multipart)" },
+    { "max_pdf_pages", CONF_INT, P, POFF(max_pdf_pages), "2000", 1, 1000000, NULL,
+      "a PDF with more pages is refused with 413 output_too_large" },
+    { "max_output_size", CONF_SIZE, P, POFF(max_output_size), "256M", 1024, 16 * GIB, NULL,
+      "a PDF or image larger than this is refused with 413 output_too_large" },
+    { "max_screenshot_pixels", CONF_SIZE, P, POFF(max_screenshot_pixels), "64M", 1, 4 * GIB,
+      NULL, "a screenshot of more device pixels (width x height) is refused with 413" },
 
     /* pools: URL policy */
     { "allow_networks", CONF_CIDRS, P, POFF(allow_networks), "", 0, 0, NULL,

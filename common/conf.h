@@ -40,6 +40,9 @@ struct conf_pool {
     /* requests */
     int request_timeout;        /* ms; default and cap of the 'timeout' option */
     int64_t max_body;           /* bytes of request body accepted */
+    int max_pdf_pages;          /* pages of one PDF; more: 413 output_too_large */
+    int64_t max_output_size;    /* bytes of one PDF or image */
+    int64_t max_screenshot_pixels; /* width x height of one screenshot, in device pixels */
 
     /* URL policy */
     char *allow_networks;       /* CIDR list, may be empty */

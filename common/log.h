@@ -1,6 +1,6 @@
 /* log.h — one event per line, subject first, to stderr (or a file).
  *
- * Lines look like "2026-11-30 06:40:13 [worker 4213] subject: message".
+ * Lines look like "2026-11-30 06:40:13 worker[4213] info: [subject] message".
  * Thread-safe: each line is written with a single write(2). */
 #ifndef RCGI_LOG_H
 #define RCGI_LOG_H

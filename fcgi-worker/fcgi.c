@@ -147,6 +147,19 @@ fcgi_flush(struct fcgi_conn *c)
     return FCGX_FFlush(c->req.out) == 0 ? RC_OK : RC_CLOSED;
 }
 
+int
+fcgi_conn_fd(struct fcgi_conn *c)
+{
+    return c->accepted ? c->req.ipcFd : -1;
+}
+
+void
+fcgi_abort(struct fcgi_conn *c)
+{
+    if (c->accepted && c->req.ipcFd >= 0)
+        shutdown(c->req.ipcFd, SHUT_RDWR);
+}
+
 void
 fcgi_finish(struct fcgi_conn *c)
 {

@@ -36,6 +36,13 @@ size_t fcgi_read(struct fcgi_conn *c, char *buf, size_t n);
 int fcgi_write(struct fcgi_conn *c, const void *data, size_t n);
 /* Push buffered output to the web server now. RC_OK or RC_CLOSED. */
 int fcgi_flush(struct fcgi_conn *c);
+/* The socket of the current request's connection to the web server, to
+ * notice it closing (the client went away); -1 if none. */
+int fcgi_conn_fd(struct fcgi_conn *c);
+/* Break the connection of a response that cannot be completed (an error
+ * after the headers went out), so that the web server sees it cut short
+ * rather than a complete response. */
+void fcgi_abort(struct fcgi_conn *c);
 /* End the current request (also done by the next fcgi_accept). */
 void fcgi_finish(struct fcgi_conn *c);
 

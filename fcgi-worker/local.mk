@@ -14,10 +14,12 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/options.c fcgi-worker/options.h \
 	fcgi-worker/render.c fcgi-worker/render.h \
 	fcgi-worker/render_pdf.c \
+	fcgi-worker/pdf_pages.c fcgi-worker/pdf_pages.h \
 	fcgi-worker/render_screenshot.c \
 	fcgi-worker/pool.c fcgi-worker/pool.h \
 	fcgi-worker/page.c fcgi-worker/page.h \
 	fcgi-worker/serve.c fcgi-worker/serve.h \
+	fcgi-worker/wait.c \
 	fcgi-worker/browser.c fcgi-worker/browser.h \
 	fcgi-worker/base64.c fcgi-worker/base64.h \
 	fcgi-worker/transport.h \

@@ -276,6 +276,43 @@ opt_apply(const struct opt_def *d, const char *v, struct render_opts *o, char *d
     return RC_INVALID;
 }
 
+/* "1-3, 5, 8-": pages from 1, ranges N-M with N <= M, open ends allowed. */
+static int
+page_ranges_ok(const char *s)
+{
+    for (;;) {
+        long a = 0, b = 0;
+        char *end;
+        while (*s == ' ')
+            s++;
+        if (isdigit((unsigned char)*s)) {
+            a = strtol(s, &end, 10);
+            s = end;
+            if (a < 1)
+                return 0;
+        }
+        if (*s == '-') {
+            s++;
+            if (isdigit((unsigned char)*s)) {
+                b = strtol(s, &end, 10);
+                s = end;
+                if (b < 1 || (a > 0 && b < a))
+                    return 0;
+            } else if (a == 0) {
+                return 0;
+            }
+        } else if (a == 0) {
+            return 0;
+        }
+        while (*s == ' ')
+            s++;
+        if (*s == '\0')
+            return 1;
+        if (*s++ != ',')
+            return 0;
+    }
+}
+
 /* Options applied in table order, except that the per-side margins and the
  * custom paper size must override 'margin' and 'format' whatever the order
  * in the query: the table lists the general ones first. */
@@ -302,6 +339,12 @@ options_parse(struct request *r, enum route_id route, int max_timeout_ms,
             opt_expect(d, msg);
             return RC_INVALID;
         }
+    }
+    if (o->page_ranges != NULL && !page_ranges_ok(o->page_ranges)) {
+        *code = "invalid_option";
+        buf_printf(msg, "option 'page_ranges' has the invalid value '%.80s'; it takes pages and "
+                        "ranges from 1 separated by commas, e.g. 1-3,5,8-", o->page_ranges);
+        return RC_INVALID;
     }
     if (o->quality >= 0 && o->image_type == IMAGE_PNG) {
         *code = "invalid_option";

@@ -4,7 +4,9 @@
  * Locking: s->mu guards the event-fed fields (loader_id … closed) and is
  * never held across a CDP call, because the reader thread that answers the
  * call also takes it to deliver events. */
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "browser.h"
@@ -22,6 +24,7 @@ page_slot_init(struct slot *s, struct browser *b, int index)
     memset(s, 0, sizeof *s);
     s->browser = b;
     s->index = index;
+    s->client_fd = -1;
     if (pthread_mutex_init(&s->mu, NULL) != 0)
         return RC_ERROR;
     if (clock_cond_init(&s->cond) != 0) {
@@ -72,6 +75,17 @@ page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err)
         buf_puts(err, "Target.createBrowserContext returned no browserContextId");
         return rc;
     }
+    /* Pages never download files: a download is not a rendering. */
+    struct buf p;
+    buf_init(&p, 256);
+    buf_puts(&p, "{\"behavior\":\"deny\",\"browserContextId\":");
+    buf_json_string(&p, s->context_id);
+    buf_puts(&p, "}");
+    rc = cdp_call(s->browser->cdp, NULL, "Browser.setDownloadBehavior", p.data, deadline_ms, NULL,
+                  err);
+    buf_free(&p);
+    if (rc != RC_OK)
+        return rc;
     return page_open_target(s, deadline_ms, err);
 }
 
@@ -110,6 +124,8 @@ page_open_target(struct slot *s, int64_t deadline_ms, struct buf *err)
     s->norigins = 0;
     s->untracked = 0;
     s->emulated = 0;
+    s->npending = 0;
+    s->pending_more = 0;
     pthread_mutex_unlock(&s->mu);
     yajl_tree_free(v);
     v = NULL;
@@ -148,6 +164,54 @@ page_dispose(struct slot *s, int64_t deadline_ms)
     buf_free(&p);
     pthread_mutex_lock(&s->mu);
     s->context_id[0] = s->target_id[0] = s->session_id[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Caller holds s->mu. Track a request in flight (a redirect keeps its id). */
+static void
+page_pending_add(struct slot *s, const char *id, const char *url)
+{
+    if (id == NULL || url == NULL)
+        return;
+    for (int i = 0; i < s->npending; i++)
+        if (strcmp(s->pending[i].id, id) == 0)
+            return;
+    if (s->npending == PAGE_MAX_PENDING || strlen(id) >= sizeof s->pending[0].id) {
+        s->pending_more++;
+        return;
+    }
+    snprintf(s->pending[s->npending].id, sizeof s->pending[0].id, "%s", id);
+    snprintf(s->pending[s->npending].url, sizeof s->pending[0].url, "%s", url);
+    s->npending++;
+}
+
+/* Caller holds s->mu. */
+static void
+page_pending_end(struct slot *s, const char *id)
+{
+    if (id == NULL)
+        return;
+    for (int i = 0; i < s->npending; i++) {
+        if (strcmp(s->pending[i].id, id) == 0) {
+            s->pending[i] = s->pending[--s->npending];
+            return;
+        }
+    }
+    if (s->pending_more > 0)
+        s->pending_more--;
+}
+
+void
+page_describe_pending(struct slot *s, struct buf *msg)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->npending > 0 || s->pending_more > 0) {
+        buf_puts(msg, "; still pending: ");
+        for (int i = 0; i < s->npending && i < 5; i++)
+            buf_printf(msg, "%s%s", i ? ", " : "", s->pending[i].url);
+        if (s->npending + s->pending_more > 5)
+            buf_printf(msg, " (+%d more)", s->npending + s->pending_more - 5);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -236,9 +300,20 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
             s->paused_lost = 1;
         }
         pthread_cond_broadcast(&s->cond);
+    } else if (strcmp(method, "Page.javascriptDialogOpening") == 0) {
+        /* Nobody is there to answer: dismiss alert/confirm/prompt, and let
+         * beforeunload leave. A small send from the reader thread is safe:
+         * it waits for no reply. */
+        const char *type = cdp_get_string(params, "type", NULL);
+        cdp_send(s->browser->cdp, s->session_id, "Page.handleJavaScriptDialog",
+                 type != NULL && strcmp(type, "beforeunload") == 0 ? "{\"accept\":true}"
+                                                                   : "{\"accept\":false}");
+    } else if (strcmp(method, "Network.loadingFinished") == 0) {
+        page_pending_end(s, cdp_get_string(params, "requestId", NULL));
     } else if (strcmp(method, "Network.requestWillBeSent") == 0) {
         const char *type = cdp_get_string(params, "type", NULL);
         const char *rid = cdp_get_string(params, "requestId", NULL);
+        page_pending_add(s, rid, cdp_get_string(params, "request", "url", NULL));
         if (type != NULL && strcmp(type, "Document") == 0 && frame != NULL && rid != NULL &&
             strcmp(frame, s->target_id) == 0) {
             snprintf(s->doc_request, sizeof s->doc_request, "%s", rid);
@@ -248,6 +323,7 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
     } else if (strcmp(method, "Network.loadingFailed") == 0) {
         const char *rid = cdp_get_string(params, "requestId", NULL);
         const char *etext = cdp_get_string(params, "errorText", NULL);
+        page_pending_end(s, rid);
         if (rid != NULL && s->doc_request[0] != '\0' && strcmp(rid, s->doc_request) == 0) {
             snprintf(s->nav_error, sizeof s->nav_error, "%s",
                      etext != NULL && etext[0] != '\0' ? etext : "net::ERR_FAILED");
@@ -283,6 +359,51 @@ page_on_closed(struct slot *s)
 static const char *const wait_names[] = { "load", "DOMContentLoaded", "networkIdle" };
 static const unsigned wait_bits[] = { LC_LOAD, LC_DOMCONTENTLOADED, LC_NETWORKIDLE };
 
+/* Set the 'cookies' option (validated by options.c) in the slot's context.
+ * A cookie without a domain belongs to the URL being rendered. */
+static int
+page_set_cookies(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
+                 struct buf *err)
+{
+    char perr[128];
+    yajl_val list = yajl_tree_parse(o->cookies, perr, sizeof perr);
+    const char *url = o->url != NULL ? o->url : SERVE_DEFAULT_URL;
+    struct buf p;
+    int rc;
+
+    if (list == NULL || !YAJL_IS_ARRAY(list)) {
+        yajl_tree_free(list);
+        buf_puts(err, "cookies: not a JSON list");
+        return RC_ERROR;
+    }
+    buf_init(&p, 1 << 20);
+    buf_puts(&p, "{\"cookies\":[");
+    for (size_t i = 0; i < list->u.array.len; i++) {
+        yajl_val c = list->u.array.values[i];
+        const char *domain = cdp_get_string(c, "domain", NULL);
+        const char *path = cdp_get_string(c, "path", NULL);
+        buf_puts(&p, i ? ",{\"name\":" : "{\"name\":");
+        buf_json_string(&p, cdp_get_string(c, "name", NULL));
+        buf_puts(&p, ",\"value\":");
+        buf_json_string(&p, cdp_get_string(c, "value", NULL));
+        if (domain != NULL) {
+            buf_puts(&p, ",\"domain\":");
+            buf_json_string(&p, domain);
+        } else {
+            buf_puts(&p, ",\"url\":");
+            buf_json_string(&p, url);
+        }
+        buf_puts(&p, ",\"path\":");
+        buf_json_string(&p, path != NULL ? path : "/");
+        buf_puts(&p, "}");
+    }
+    buf_puts(&p, "]}");
+    yajl_tree_free(list);
+    rc = page_call(s, "Network.setCookies", p.data, deadline_ms, NULL, err);
+    buf_free(&p);
+    return rc;
+}
+
 /* Per-request emulation on the fresh page. */
 static int
 page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, struct buf *err)
@@ -310,6 +431,14 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
                        deadline_ms, NULL, err);
         s->emulated |= EMU_NO_SCRIPT;
     }
+    if (rc == RC_OK && o->headers != NULL) {
+        buf_reset(&p);
+        buf_printf(&p, "{\"headers\":%s}", o->headers);
+        rc = page_call(s, "Network.setExtraHTTPHeaders", p.data, deadline_ms, NULL, err);
+        s->emulated |= EMU_HEADERS;
+    }
+    if (rc == RC_OK && o->cookies != NULL)
+        rc = page_set_cookies(s, o, deadline_ms, err);
     if (rc == RC_OK && o->media != 0) {
         rc = page_call(s, "Emulation.setEmulatedMedia",
                        o->media == 1 ? "{\"media\":\"print\"}" : "{\"media\":\"screen\"}",
@@ -320,19 +449,34 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
     return rc;
 }
 
-/* Caller holds s->mu. Wait for an event, but first answer the requests a
- * posted page's browser is waiting for (serve.c) — without the lock, since
- * that takes CDP calls whose replies the reader thread delivers. */
-static void
+void
 page_cond_wait(struct slot *s, const struct timespec *ts)
 {
+    struct timespec cap;
+    struct pollfd pfd;
+    int64_t soon = clock_ms() + 100;
+
     if (s->npaused > 0) {
+        /* Answered without the lock: serving takes CDP calls whose replies
+         * the reader thread delivers, and it takes the lock for events. */
         pthread_mutex_unlock(&s->mu);
         serve_paused(s);
         pthread_mutex_lock(&s->mu);
         return;
     }
+    clock_deadline_timespec(soon, &cap);
+    if (cap.tv_sec < ts->tv_sec || (cap.tv_sec == ts->tv_sec && cap.tv_nsec < ts->tv_nsec))
+        ts = &cap;
     pthread_cond_timedwait(&s->cond, &s->mu, ts);
+    /* The web server closes its FastCGI connection when the client hangs up
+     * (nginx: fastcgi_ignore_client_abort off, the default). */
+    if (s->client_fd >= 0 && !s->client_gone) {
+        pfd.fd = s->client_fd;
+        pfd.events = POLLRDHUP;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+            s->client_gone = 1;
+    }
 }
 
 /* How long a navigation that was aborted (net::ERR_ABORTED: a download, a
@@ -360,7 +504,7 @@ page_wait_lifecycle(struct slot *s, const char *loader, unsigned want, int64_t d
         snprintf(s->loader_id, sizeof s->loader_id, "%s", loader);
     for (;;) {
         int64_t until = deadline_ms;
-        if ((s->lifecycle & want) != 0 || s->crashed || s->closed)
+        if ((s->lifecycle & want) != 0 || s->crashed || s->closed || s->client_gone)
             break;
         if (s->nav_error[0] != '\0') {
             if (strcmp(s->nav_error, "net::ERR_ABORTED") != 0)
@@ -382,11 +526,22 @@ page_wait_lifecycle(struct slot *s, const char *loader, unsigned want, int64_t d
         page_cond_wait(s, &ts);
     }
     *crashed = s->crashed;
-    *closed = s->closed;
+    *closed = s->closed || s->client_gone;
     *status = strcmp(s->status_loader, s->loader_id) == 0 ? s->main_status : 0;
     snprintf(nav_error, errlen, "%s", (s->lifecycle & want) != 0 ? "" : s->nav_error);
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+int
+page_client_gone(struct slot *s)
+{
+    int gone;
+
+    pthread_mutex_lock(&s->mu);
+    gone = s->client_gone;
+    pthread_mutex_unlock(&s->mu);
+    return gone;
 }
 
 /* Wait until the page crashes or the browser connection ends, or until
@@ -417,6 +572,8 @@ page_expect_navigation(struct slot *s)
     s->status_loader[0] = '\0';
     s->doc_request[0] = '\0';
     s->nav_error[0] = '\0';
+    s->npending = 0;
+    s->pending_more = 0;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -496,6 +653,12 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
                              sizeof nav_error);
     *target_status = status;
 
+    if (page_client_gone(s)) {
+        *code = "client_gone";
+        buf_printf(msg, "the client went away while %s was loading", target);
+        rc = RC_ERROR;
+        goto out;
+    }
     if (crashed || closed) {
         *code = "render_failed";
         buf_printf(msg, "the browser %s while loading %s",
@@ -520,6 +683,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         *code = "timeout";
         buf_printf(msg, "timed out after %d ms waiting for the '%s' event of %s", o->timeout_ms,
                    wait_names[o->wait_until], target);
+        page_describe_pending(s, msg);
         goto out;
     }
     if (o->fail_on_status && status >= 400) {
@@ -528,6 +692,8 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         rc = RC_ERROR;
         goto out;
     }
+    if ((rc = page_wait_extra(s, o, deadline_ms, code, msg)) != RC_OK)
+        goto out;
     if (o->wait_ms > 0) {
         /* A user-requested settle delay, cut short by a crash or the deadline. */
         int64_t until = clock_ms() + o->wait_ms;
@@ -535,11 +701,25 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
             until = deadline_ms;
         clock_deadline_timespec(until, &ts);
         pthread_mutex_lock(&s->mu);
-        while (!s->crashed && !s->closed && clock_ms() < until)
+        while (!s->crashed && !s->closed && !s->client_gone && clock_ms() < until)
             page_cond_wait(s, &ts);
         pthread_mutex_unlock(&s->mu);
+        if (page_client_gone(s)) {
+            *code = "client_gone";
+            buf_puts(msg, "the client went away");
+            rc = RC_ERROR;
+        }
     }
 out:
+    if (rc != RC_OK && *code != NULL &&
+        (strcmp(*code, "timeout") == 0 || strcmp(*code, "client_gone") == 0)) {
+        /* The page may still be busy (a script that never yields): give
+         * the slot a new context rather than wiping a page that may not
+         * answer. */
+        pthread_mutex_lock(&s->mu);
+        s->untracked = 1;
+        pthread_mutex_unlock(&s->mu);
+    }
     yajl_tree_free(v);
     buf_free(&p);
     buf_free(&js);
@@ -593,6 +773,11 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     char nav_error[128];
     int n, untracked, rc, crashed, closed, status;
 
+    pthread_mutex_lock(&s->mu);
+    untracked = s->untracked || s->crashed;
+    pthread_mutex_unlock(&s->mu);
+    if (untracked)
+        return RC_DECLINED;
     if ((rc = serve_end(s, deadline_ms, err)) != RC_OK)
         return rc;
     pthread_mutex_lock(&s->mu);
@@ -654,6 +839,9 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     if (rc == RC_OK && (emulated & EMU_NO_SCRIPT))
         rc = page_call(s, "Emulation.setScriptExecutionDisabled", "{\"value\":false}",
                        deadline_ms, NULL, err);
+    if (rc == RC_OK && (emulated & EMU_HEADERS))
+        rc = page_call(s, "Network.setExtraHTTPHeaders", "{\"headers\":{}}", deadline_ms, NULL,
+                       err);
     if (rc == RC_OK && (emulated & EMU_MEDIA))
         rc = page_call(s, "Emulation.setEmulatedMedia", "{\"media\":\"\"}", deadline_ms, NULL,
                        err);

@@ -3,9 +3,9 @@
  * A slot belongs to one browser of the pool. While checked out it belongs to
  * one request thread, which drives it with page_navigate() and the render
  * functions; the CDP reader thread only feeds it events (page_on_event).
- * Isolation: every request gets a context nobody used before — the slot
- * disposes its context after each request and creates the next one ahead of
- * time, off the request's path (docs/architecture.md, "Isolation"). */
+ * Isolation (docs/architecture.md, "Isolation"): after each response the
+ * page is wiped in place (page_wipe), keeping its warm renderer; a page that
+ * had child frames, timed out or crashed gets a whole new context instead. */
 #ifndef RCGI_PAGE_H
 #define RCGI_PAGE_H
 
@@ -23,6 +23,7 @@ struct posted_page;
 
 #define PAGE_MAX_ORIGINS 8
 #define PAGE_MAX_PAUSED 64
+#define PAGE_MAX_PENDING 32
 
 enum lifecycle_bit { LC_DOMCONTENTLOADED = 1, LC_LOAD = 2, LC_NETWORKIDLE = 4 };
 
@@ -62,6 +63,19 @@ struct slot {
     int npaused;
     int paused_lost;             /* the queue overflowed: some request hangs */
 
+    /* Requests in flight, to name them when a wait times out (under mu). */
+    struct pending_request {
+        char id[48];
+        char url[200];
+    } pending[PAGE_MAX_PENDING];
+    int npending;
+    int pending_more;            /* in flight but not listed (the list was full) */
+
+    /* The client's FastCGI connection while a request holds the slot, to
+     * notice that it went away (-1: none). client_gone is under mu. */
+    int client_fd;
+    int client_gone;
+
     /* What the page touched, so that page_wipe() knows what to clear. */
     char origins[PAGE_MAX_ORIGINS][160]; /* security origins of committed frames */
     int norigins;
@@ -69,7 +83,8 @@ struct slot {
     unsigned emulated;           /* EMU_* overrides this request set */
 };
 
-enum emulation_bit { EMU_METRICS = 1, EMU_USER_AGENT = 2, EMU_NO_SCRIPT = 4, EMU_MEDIA = 8 };
+enum emulation_bit { EMU_METRICS = 1, EMU_USER_AGENT = 2, EMU_NO_SCRIPT = 4, EMU_MEDIA = 8,
+                      EMU_HEADERS = 16 };
 
 /* Initialise the slot's lock and condition. */
 int page_slot_init(struct slot *s, struct browser *b, int index);
@@ -106,6 +121,19 @@ int page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_
 int page_on_event(struct slot *s, const char *session_id, const char *method, yajl_val params);
 /* The connection to the browser ended: wake any waiter. */
 void page_on_closed(struct slot *s);
+
+/* Caller holds s->mu. Wait on s->cond until 'ts' or at most 100 ms, first
+ * answering a posted page's paused requests, and afterwards noting a client
+ * that went away (s->client_gone). */
+void page_cond_wait(struct slot *s, const struct timespec *ts);
+/* Has the client of the request holding the slot gone away? */
+int page_client_gone(struct slot *s);
+/* Append ", still pending: URL, URL (+N more)" for the requests in flight. */
+void page_describe_pending(struct slot *s, struct buf *msg);
+/* After the lifecycle event: wait_for, wait_for_expression and scroll_page
+ * (wait.c). Same contract as page_navigate. */
+int page_wait_extra(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
+                    const char **code, struct buf *msg);
 
 /* A CDP call on the slot's session with a sentence-worthy failure in 'err'. */
 int page_call(struct slot *s, const char *method, const char *params, int64_t deadline_ms,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "cdp.h"
 #include "clock.h"
 #include "log.h"
 #include "page.h"
@@ -80,11 +81,39 @@ set_state(struct pool_browser *pb, enum browser_state to, const char *why)
     pthread_cond_broadcast(&pb->pool->slot_freed);
 }
 
+/* CDP reader thread: a page opened a popup or a new window (window.open,
+ * target=_blank): nobody will look at it, close it at once. Our own slot
+ * pages are created with Target.createTarget and have no opener. */
+static void
+close_popup(struct pool_browser *pb, yajl_val params)
+{
+    const char *type = cdp_get_string(params, "targetInfo", "type", NULL);
+    const char *opener = cdp_get_string(params, "targetInfo", "openerId", NULL);
+    const char *id = cdp_get_string(params, "targetInfo", "targetId", NULL);
+    struct buf p;
+
+    if (type == NULL || strcmp(type, "page") != 0 || opener == NULL || id == NULL)
+        return;
+    buf_init(&p, 256);
+    buf_puts(&p, "{\"targetId\":");
+    buf_json_string(&p, id);
+    buf_puts(&p, "}");
+    /* A send, not a call: the reader thread must not wait for a reply. */
+    cdp_send(pb->b.cdp, NULL, "Target.closeTarget", p.data);
+    buf_free(&p);
+    log_msg(LOG_INFO, "[browser %d] closed a popup opened by a page", pb->b.id);
+}
+
 /* CDP reader thread: route an event to the slot it concerns. */
 static void
 on_event(void *ud, const char *session_id, const char *method, yajl_val params)
 {
     struct pool_browser *pb = ud;
+
+    if (session_id == NULL && strcmp(method, "Target.targetCreated") == 0) {
+        close_popup(pb, params);
+        return;
+    }
     for (int i = 0; i < pb->pool->per_browser; i++)
         if (page_on_event(&pb->slots[i], session_id, method, params))
             return;
@@ -119,6 +148,14 @@ launch_one(struct pool *p, struct pool_browser *pb, char *err, size_t errlen)
                              clock_ms() + LAUNCH_TIMEOUT_MS, err, errlen)) != RC_OK)
         return rc;
     buf_init(&perr, 1024);
+    /* Target.targetCreated events, to close popups (close_popup). */
+    if ((rc = cdp_call(pb->b.cdp, NULL, "Target.setDiscoverTargets", "{\"discover\":true}",
+                       clock_ms() + LAUNCH_TIMEOUT_MS, NULL, &perr)) != RC_OK) {
+        snprintf(err, errlen, "Target.setDiscoverTargets failed: %s", perr.data);
+        buf_free(&perr);
+        browser_stop(&pb->b);
+        return rc;
+    }
     for (int i = 0; i < p->per_browser; i++) {
         if ((rc = page_prepare(&pb->slots[i], clock_ms() + PREPARE_TIMEOUT_MS, &perr)) != RC_OK) {
             snprintf(err, errlen, "preparing page slot %d failed: %s", i, perr.data);
@@ -455,6 +492,7 @@ pool_checkin(struct pool *p, struct slot *s, int healthy)
     int reuse, max_pages = p->conf->browser_max_pages, prepared = 0;
     struct buf err;
 
+    s->client_fd = -1;
     if (!healthy)
         pool_browser_failed(p, s, "a request saw it misbehave");
     pthread_mutex_lock(&p->mu);
@@ -478,6 +516,9 @@ pool_checkin(struct pool *p, struct slot *s, int healthy)
     }
     buf_free(&err);
 
+    pthread_mutex_lock(&s->mu);
+    s->client_gone = 0;
+    pthread_mutex_unlock(&s->mu);
     pthread_mutex_lock(&p->mu);
     s->busy = 0;
     s->ready = prepared;

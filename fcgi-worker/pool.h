@@ -42,10 +42,10 @@ void pool_stop(struct pool *p);
  * RC_BUSY at once if the queue is full; RC_TIMEOUT if no slot freed up in
  * time; RC_NOT_FOUND if no browser could be started (see pool_stats.error). */
 int pool_checkout(struct pool *p, int64_t deadline_ms, struct slot **out);
-/* Give a slot back. 'healthy' = 0 when the request saw the browser misbehave
- * (a timeout in a CDP call, a crash): the browser is replaced. Otherwise the
- * slot's context is disposed and a fresh one prepared before the slot is
- * free again. Runs on the caller's thread, after its response is finished. */
+/* Give a slot back. 'healthy' = 0 when the request saw the browser go away:
+ * the browser is replaced. Otherwise the page is wiped (or its context
+ * replaced) before the slot is free again. Runs on the caller's thread,
+ * after its response is finished. */
 void pool_checkin(struct pool *p, struct slot *s, int healthy);
 /* Mark the slot's browser dead from a request thread (it is killed at once,
  * pending calls fail, the supervisor replaces it). */

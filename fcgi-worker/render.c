@@ -4,6 +4,8 @@
 
 #include "body.h"
 #include "clock.h"
+#include "fcgi.h"
+#include "log.h"
 #include "options.h"
 #include "page.h"
 #include "policy.h"
@@ -65,6 +67,7 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
     case RC_OK:
         r->slot = *slot;
         r->slot_healthy = 1;
+        (*slot)->client_fd = fcgi_conn_fd(r->conn);
         return RC_OK;
     case RC_BUSY:
         respond_error_h(r, "overloaded", "Retry-After: 1\r\n",
@@ -102,6 +105,13 @@ render_fail(struct request *r, struct slot *s, const char *code, const struct bu
 
     /* A crashed page only loses its context; a browser that went away was
      * already marked dead by the pool's on_closed. */
+    if (strcmp(code, "client_gone") == 0) {
+        /* Nobody to answer: end the FastCGI request without a response. */
+        log_msg(LOG_INFO, "[request %s] %s", r->id, msg->data);
+        r->headers_sent = 1;
+        r->status = 499;
+        return;
+    }
     if (strcmp(code, "target_http_status") == 0) {
         snprintf(hdr, sizeof hdr, "X-Target-Status: %d\r\n", target_status);
         respond_error_h(r, code, hdr, "%s", msg->data);

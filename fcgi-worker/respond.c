@@ -120,6 +120,7 @@ respond_error_h(struct request *r, const char *code, const char *extra_headers,
         log_msg(LOG_WARN, "[request %s] %s after the response started: %s; cutting it short",
                 r->id, code, msg);
         r->failed = 1;
+        fcgi_abort(r->conn);
         return RC_CLOSED;
     }
     log_msg(status >= 500 ? LOG_WARN : LOG_INFO, "[request %s] %s /%s: %d %s: %s", r->id,
