@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,35 +100,31 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
 
 extern char **environ;
 
-/* Our environment with XDG_CONFIG_HOME and TMPDIR inside the profile:
- * Chromium's chrome_crashpad_handler daemonizes out of the browser's process
- * group and keeps its database under XDG_CONFIG_HOME, so that its command
- * line names the profile and browser_sweep() can find it; and Chromium's own
- * temporary directories (org.chromium.Chromium.*) go with the profile when it
- * is removed. Returns a new array (free with envp_free) or NULL. */
+/* Our environment with XDG_CONFIG_HOME inside the profile: Chromium's
+ * chrome_crashpad_handler daemonizes out of the browser's process group and
+ * keeps its database under XDG_CONFIG_HOME, so that its command line names
+ * the profile and browser_sweep() can find it. (TMPDIR stays ours: Chromium
+ * puts unix sockets there, whose paths may not exceed 108 bytes, too short
+ * for a profile path. Under the spawner it is the worker's private TMPDIR.)
+ * Returns a new array (free with envp_free) or NULL. */
 static char **
 browser_envp(const char *profile)
 {
     size_t n = 0, k = 0;
-    char **envp, *xdg = NULL, *tmp = NULL, dir[4200];
+    char **envp, *xdg = NULL;
 
     while (environ[n] != NULL)
         n++;
-    if ((envp = calloc(n + 3, sizeof *envp)) == NULL)
+    if ((envp = calloc(n + 2, sizeof *envp)) == NULL)
         return NULL;
-    snprintf(dir, sizeof dir, "%s/tmp", profile);
-    if (mkdir(dir, 0700) == -1 || asprintf(&xdg, "XDG_CONFIG_HOME=%s/xdg-config", profile) < 0 ||
-        asprintf(&tmp, "TMPDIR=%s", dir) < 0) {
-        free(xdg);
+    if (asprintf(&xdg, "XDG_CONFIG_HOME=%s/xdg-config", profile) < 0) {
         free(envp);
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "XDG_CONFIG_HOME=", 16) != 0 &&
-            strncmp(environ[i], "TMPDIR=", 7) != 0)
+        if (strncmp(environ[i], "XDG_CONFIG_HOME=", 16) != 0)
             envp[k++] = environ[i];
     envp[k++] = xdg;
-    envp[k++] = tmp;
     envp[k] = NULL;
     return envp;
 }
@@ -143,11 +138,8 @@ envp_free(char **envp)
         return;
     while (envp[n] != NULL)
         n++;
-    /* The last two are the strings we made. */
-    if (n >= 2) {
-        free(envp[n - 2]);
-        free(envp[n - 1]);
-    }
+    if (n > 0)
+        free(envp[n - 1]); /* the XDG_CONFIG_HOME string we made */
     free(envp);
 }
 
