@@ -290,9 +290,13 @@ page_ranges_ok(const char *s)
             s = end;
             if (a < 1)
                 return 0;
+            while (*s == ' ')
+                s++;
         }
         if (*s == '-') {
             s++;
+            while (*s == ' ')
+                s++;
             if (isdigit((unsigned char)*s)) {
                 b = strtol(s, &end, 10);
                 s = end;

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "base64.h"
+#include "body.h"
+#include "pdf_pages.h"
+#include "serve.h"
 #include "options.h"
 #include "rc.h"
 #include "request.h"
@@ -200,6 +203,151 @@ START_TEST(base64_decodes_and_rejects_garbage)
 }
 END_TEST
 
+
+START_TEST(pdf_pages_counts_page_objects_across_chunk_seams)
+{
+    static const char pdf[] = "1 0 obj <</Type /Pages /Count 3>> 2 0 obj <</Type /Page>> "
+                              "3 0 obj <</Type /Page\n/Parent 1 0 R>> /Type /Type /Page/x "
+                              "/Type /Pages";
+    size_t n = strlen(pdf);
+    for (size_t cut = 1; cut < n; cut++) {
+        struct pdf_pages st;
+        pdf_pages_init(&st);
+        pdf_pages_feed(&st, (const unsigned char *)pdf, cut);
+        pdf_pages_feed(&st, (const unsigned char *)pdf + cut, n - cut);
+        pdf_pages_feed(&st, (const unsigned char *)" ", 1);
+        ck_assert_msg(st.pages == 3, "cut at %zu: %d pages", cut, st.pages);
+    }
+}
+END_TEST
+
+START_TEST(page_ranges_are_validated)
+{
+    static const char *const good[] = { "1", "1-3", "1-3,5", " 2 - 4 , 8-", "-5", "3-3" };
+    static const char *const bad[] = { "0", "3-1", "a", "1,,2", "-", "1-2-3", "" };
+    struct render_opts o;
+    const char *code = NULL;
+    struct buf msg;
+    buf_init(&msg, 4096);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const char *kv[] = { "url", "http://x/", "page_ranges", good[i] };
+        ck_assert_msg(parse(kv, 2, &o, &code, &msg) == RC_OK, "%s: %s", good[i], msg.data);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *kv[] = { "url", "http://x/", "page_ranges", bad[i] };
+        ck_assert_msg(parse(kv, 2, &o, &code, &msg) == RC_INVALID, "%s accepted", bad[i]);
+        ck_assert_str_eq(code, "invalid_option");
+    }
+    buf_free(&msg);
+}
+END_TEST
+
+START_TEST(headers_and_cookies_options_are_checked_json)
+{
+    char why[256];
+    ck_assert_int_eq(options_check_headers("{\"X-A\":\"b\"}", why, sizeof why), RC_OK);
+    ck_assert_int_eq(options_check_headers("{}", why, sizeof why), RC_OK);
+    ck_assert_int_eq(options_check_headers("[1]", why, sizeof why), RC_INVALID);
+    ck_assert_int_eq(options_check_headers("{\"X A\":\"b\"}", why, sizeof why), RC_INVALID);
+    ck_assert_int_eq(options_check_headers("{\"X-A\":1}", why, sizeof why), RC_INVALID);
+    ck_assert_int_eq(options_check_headers("{\"X-A\":\"a\\r\\nB: c\"}", why, sizeof why),
+                     RC_INVALID);
+    ck_assert_int_eq(options_check_cookies("[{\"name\":\"a\",\"value\":\"b\"}]", why,
+                                           sizeof why), RC_OK);
+    ck_assert_int_eq(options_check_cookies("[{\"name\":\"a\",\"value\":\"b\",\"domain\":"
+                                           "\"x\",\"path\":\"/\"}]", why, sizeof why), RC_OK);
+    ck_assert_int_eq(options_check_cookies("[{\"name\":\"a\"}]", why, sizeof why), RC_INVALID);
+    ck_assert_int_eq(options_check_cookies("[{\"name\":\"a\",\"value\":\"b\",\"x\":\"y\"}]",
+                                           why, sizeof why), RC_INVALID);
+    ck_assert_ptr_nonnull(strstr(why, "'x'"));
+    ck_assert_int_eq(options_check_cookies("{}", why, sizeof why), RC_INVALID);
+}
+END_TEST
+
+START_TEST(posted_assets_resolve_below_the_document)
+{
+    ck_assert_str_eq(serve_relative_name("https://h/d/i.html", "https://h/d/x.png"), "x.png");
+    ck_assert_str_eq(serve_relative_name("https://h/d/i.html", "https://h/d/img/x.png"),
+                     "img/x.png");
+    ck_assert_ptr_null(serve_relative_name("https://h/d/i.html", "https://h/e/x.png"));
+    ck_assert_ptr_null(serve_relative_name("https://h/d/i.html", "https://h/d/"));
+    ck_assert_ptr_null(serve_relative_name("https://h/d/i.html", "https://g/d/x.png"));
+}
+END_TEST
+
+START_TEST(multipart_gives_page_assets_and_options)
+{
+    static const char body[] =
+        "--B\r\nContent-Disposition: form-data; name=\"index.html\"; filename=\"index.html\"\r\n"
+        "Content-Type: text/html\r\n\r\n<p>hi</p>\r\n"
+        "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"img/a.png\"\r\n\r\n"
+        "\x89PNG\x00\x01\r\n"
+        "--B\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\na4\r\n--B--\r\n";
+    static const char evil[] =
+        "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../etc/passwd\"\r\n\r\n"
+        "x\r\n--B--\r\n";
+    static const char nopage[] =
+        "--B\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\na4\r\n--B--\r\n";
+    struct request *r = calloc(1, sizeof *r);
+    const char *code = NULL;
+    struct buf msg;
+    buf_init(&msg, 4096);
+    ck_assert_int_eq(body_parse_multipart(r, "B", body, sizeof body - 1, &code, &msg), RC_OK);
+    ck_assert_str_eq(r->page->html, "<p>hi</p>");
+    ck_assert_uint_eq(r->page->nassets, 1);
+    ck_assert_str_eq(r->page->assets[0].name, "img/a.png");
+    ck_assert_str_eq(r->page->assets[0].content_type, "image/png");
+    ck_assert_uint_eq(r->page->assets[0].len, 6);
+    ck_assert_str_eq(request_param(r, "format"), "a4");
+    request_free(r);
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(body_parse_multipart(r, "B", evil, sizeof evil - 1, &code, &msg),
+                     RC_INVALID);
+    request_free(r);
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(body_parse_multipart(r, "B", nopage, sizeof nopage - 1, &code, &msg),
+                     RC_INVALID);
+    ck_assert_ptr_nonnull(strstr(msg.data, "index.html"));
+    request_free(r);
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(body_parse_multipart(r, "B", "--B\r\ngarbage", 14, &code, &msg),
+                     RC_INVALID);
+    request_free(r);
+    free(r);
+    buf_free(&msg);
+}
+END_TEST
+
+START_TEST(json_body_gives_options_at_top_level_and_under_options)
+{
+    static const char ok[] = "{\"url\":\"http://x/\",\"options\":{\"landscape\":true,"
+                             "\"scale\":1.5,\"headers\":{\"A\":\"b\"}},\"format\":\"a4\"}";
+    struct request *r = calloc(1, sizeof *r);
+    const char *code = NULL;
+    struct buf msg;
+    buf_init(&msg, 4096);
+    ck_assert_int_eq(body_parse_json(r, ok, sizeof ok - 1, &code, &msg), RC_OK);
+    ck_assert_str_eq(request_param(r, "url"), "http://x/");
+    ck_assert_str_eq(request_param(r, "landscape"), "true");
+    ck_assert_str_eq(request_param(r, "scale"), "1.5");
+    ck_assert_str_eq(request_param(r, "headers"), "{\"A\":\"b\"}");
+    ck_assert_str_eq(request_param(r, "format"), "a4");
+    request_free(r);
+    memset(r, 0, sizeof *r);
+    buf_reset(&msg);
+    ck_assert_int_eq(body_parse_json(r, "{\"url\": tru}", 13, &code, &msg), RC_INVALID);
+    ck_assert_str_eq(code, "invalid_json");
+    ck_assert_ptr_nonnull(strstr(msg.data, "at byte"));
+    request_free(r);
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(body_parse_json(r, "[1]", 3, &code, &msg), RC_INVALID);
+    ck_assert_str_eq(code, "invalid_json");
+    request_free(r);
+    free(r);
+    buf_free(&msg);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -213,6 +361,12 @@ main(void)
     tcase_add_test(tc, unknown_and_missing_options_are_refused);
     tcase_add_test(tc, timeout_is_capped_by_the_configuration);
     tcase_add_test(tc, base64_decodes_and_rejects_garbage);
+    tcase_add_test(tc, pdf_pages_counts_page_objects_across_chunk_seams);
+    tcase_add_test(tc, page_ranges_are_validated);
+    tcase_add_test(tc, headers_and_cookies_options_are_checked_json);
+    tcase_add_test(tc, posted_assets_resolve_below_the_document);
+    tcase_add_test(tc, multipart_gives_page_assets_and_options);
+    tcase_add_test(tc, json_body_gives_options_at_top_level_and_under_options);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
