@@ -37,6 +37,13 @@ struct request_thread {
     atomic_int running;
 };
 
+/* One request thread at a time waits in accept(). The kernel hands a new
+ * connection to the first waiter in line, across all the workers sharing
+ * the socket; with every idle thread waiting, a burst would go to whichever
+ * worker queued its threads first (all of them, up to its thread count).
+ * With one waiter per worker, connections alternate between workers. */
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 usage(FILE *f)
 {
@@ -83,11 +90,16 @@ request_thread_main(void *arg)
         char why[256];
 
         /* SIGUSR2 may interrupt us only while we wait in accept. */
+        pthread_mutex_lock(&accept_lock);
         pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-        if (w->stopping)
+        if (w->stopping) {
+            pthread_sigmask(SIG_BLOCK, &wake, NULL);
+            pthread_mutex_unlock(&accept_lock);
             break;
+        }
         int rc = fcgi_accept(conn);
         pthread_sigmask(SIG_BLOCK, &wake, NULL);
+        pthread_mutex_unlock(&accept_lock);
         if (rc != RC_OK) {
             if (w->stopping)
                 break;
