@@ -91,8 +91,9 @@ static const struct conf_opt opts[] = {
       "a PDF with more pages is refused with 413 output_too_large" },
     { "max_output_size", CONF_SIZE, P, POFF(max_output_size), "256M", 1024, 16 * GIB, NULL,
       "a PDF or image larger than this is refused with 413 output_too_large" },
-    { "max_screenshot_pixels", CONF_SIZE, P, POFF(max_screenshot_pixels), "64M", 1, 4 * GIB,
-      NULL, "a screenshot of more device pixels (width x height) is refused with 413" },
+    { "max_screenshot_pixels", CONF_SIZE, P, POFF(max_screenshot_pixels), "16000000", 1,
+      16000000, NULL, "a screenshot of more device pixels (width x height) is refused with 413;"
+      " at most 16000000, as the image must fit one browser message" },
 
     /* pools: URL policy */
     { "allow_networks", CONF_CIDRS, P, POFF(allow_networks), "", 0, 0, NULL,

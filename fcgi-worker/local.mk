@@ -1,7 +1,8 @@
 # fcgi-worker/ — rendercgi-worker, the FastCGI responder. Everything but
 # main.c is a convenience library that the unit tests link too.
 noinst_LIBRARIES += fcgi-worker/libworker.a
-fcgi_worker_libworker_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS) $(FCGI_CFLAGS) $(CURL_CFLAGS)
+fcgi_worker_libworker_a_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS) $(FCGI_CFLAGS) $(CURL_CFLAGS) \
+	$(GUMBO_CFLAGS)
 fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/worker.h \
 	fcgi-worker/fcgi.c fcgi-worker/fcgi.h \
@@ -22,13 +23,16 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/wait.c \
 	fcgi-worker/browser.c fcgi-worker/browser.h \
 	fcgi-worker/base64.c fcgi-worker/base64.h \
+	fcgi-worker/convert.c fcgi-worker/convert.h \
+	fcgi-worker/main_content.c fcgi-worker/main_content.h \
 	fcgi-worker/transport.h \
 	fcgi-worker/transport_pipe.c \
 	fcgi-worker/cdp.c fcgi-worker/cdp.h \
 	fcgi-worker/url.c fcgi-worker/url.h \
 	fcgi-worker/policy.c fcgi-worker/policy.h
 
-WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS) -lm
+WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS) \
+	$(GUMBO_LIBS) -lm
 
 bin_PROGRAMS += rendercgi-worker
 rendercgi_worker_SOURCES = fcgi-worker/main.c

@@ -412,12 +412,12 @@ page_emulate(struct slot *s, const struct render_opts *o, int64_t deadline_ms, s
     int rc = RC_OK;
 
     buf_init(&p, 4096);
-    if (o->width != 1280 || o->height != 720) {
-        buf_printf(&p, "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":1,\"mobile\":false}",
-                   o->width, o->height);
-        rc = page_call(s, "Emulation.setDeviceMetricsOverride", p.data, deadline_ms, NULL, err);
-        s->emulated |= EMU_METRICS;
-    }
+    /* Always: headless Chromium's window leaves a 1280x633 viewport, and
+     * the scale factor must be right before the page lays out. The next
+     * request sets its own, so the wipe need not clear it. */
+    buf_printf(&p, "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":%g,\"mobile\":false}",
+               o->width, o->height, o->device_scale_factor);
+    rc = page_call(s, "Emulation.setDeviceMetricsOverride", p.data, deadline_ms, NULL, err);
     if (rc == RC_OK && o->user_agent != NULL) {
         buf_reset(&p);
         buf_puts(&p, "{\"userAgent\":");
@@ -831,8 +831,6 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
         rc = page_clear_origin(s, origins[i], deadline_ms, err);
     if (rc == RC_OK)
         rc = page_call(s, "Network.clearBrowserCache", NULL, deadline_ms, NULL, err);
-    if (rc == RC_OK && (emulated & EMU_METRICS))
-        rc = page_call(s, "Emulation.clearDeviceMetricsOverride", NULL, deadline_ms, NULL, err);
     if (rc == RC_OK && (emulated & EMU_USER_AGENT))
         rc = page_call(s, "Emulation.setUserAgentOverride", "{\"userAgent\":\"\"}", deadline_ms,
                        NULL, err);

@@ -22,6 +22,7 @@
 
 #include "base64.h"
 #include "cdp.h"
+#include "conf.h"
 #include "handlers.h"
 #include "log.h"
 #include "options.h"
@@ -30,12 +31,14 @@
 #include "render.h"
 #include "request.h"
 #include "respond.h"
+#include "worker.h"
 
-/* The most device pixels one screenshot may have; beyond it the request is
+/* The most device pixels one screenshot can have, whatever the pool's
+ * max_screenshot_pixels says; beyond the smaller of the two the request is
  * refused with 413 output_too_large before anything is captured.
- * It is tied to the 64 MiB cap on one CDP message (browser.c): the image
- * arrives base64-encoded in a single reply, and an incompressible page
- * (photos, noise) costs 3.01 bytes per pixel as PNG (measured), so 16 M
+ * This ceiling comes from the 64 MiB cap on one CDP message (browser.c): the
+ * image arrives base64-encoded in a single reply, and an incompressible
+ * page (photos, noise) costs 3.01 bytes per pixel as PNG (measured), so 16 M
  * pixels is about 48 MB of PNG, 64 MB of base64 — just under the cap. A
  * reply over the cap ends the browser connection, taking the other slots'
  * requests with it, so this must not be raised without raising that cap. */
@@ -94,20 +97,27 @@ device_size(const struct render_opts *o, double width, double height, double *dw
     *dh = round(height * o->device_scale_factor);
 }
 
-/* Whether an image of 'width' × 'height' CSS px may be produced. RC_OK, or
- * RC_TOO_LARGE with a sentence in 'msg'. Pure. */
+/* Whether an image of 'width' × 'height' CSS px may be produced with at
+ * most 'max_pixels' device pixels (the pool's max_screenshot_pixels).
+ * RC_OK, or RC_TOO_LARGE with a sentence in 'msg'. Pure. */
 static int
-check_size(const struct render_opts *o, double width, double height, struct buf *msg)
+check_size(const struct render_opts *o, double width, double height, int64_t max_pixels,
+           struct buf *msg)
 {
-    double dw, dh;
+    double dw, dh, limit = (double)max_pixels;
+    const char *why = "max_screenshot_pixels";
 
+    if (limit > SCREENSHOT_MAX_PIXELS) {
+        limit = SCREENSHOT_MAX_PIXELS;
+        why = "the most one reply from the browser can carry";
+    }
     device_size(o, width, height, &dw, &dh);
-    if (dw * dh > SCREENSHOT_MAX_PIXELS) {
-        buf_printf(
-            msg,
-            "the screenshot would be %.0f x %.0f = %.0f pixels, over the limit of %.0f; "
-            "lower device_scale_factor, width or height, or capture a part with selector",
-            dw, dh, dw * dh, SCREENSHOT_MAX_PIXELS);
+    if (dw * dh > limit) {
+        buf_printf(msg,
+                   "the screenshot would be %.0f x %.0f = %.0f pixels, over the limit of %.0f "
+                   "(%s); lower device_scale_factor, width or height, or capture a part "
+                   "with selector",
+                   dw, dh, dw * dh, limit, why);
         return RC_TOO_LARGE;
     }
     if (o->image_type == IMAGE_WEBP && (dw > WEBP_MAX_SIDE || dh > WEBP_MAX_SIDE)) {
@@ -125,23 +135,6 @@ check_size(const struct render_opts *o, double width, double height, struct buf 
         return RC_TOO_LARGE;
     }
     return RC_OK;
-}
-
-/* Size the viewport to width × height CSS px at the device scale factor.
- * Always set, even for the defaults: without an override, new headless
- * Chromium started with --window-size=1280,720 gives the page a 1280 × 633
- * viewport (measured), and the route promises exactly width × height. */
-static int
-set_metrics(struct slot *s, const struct render_opts *o, int64_t deadline_ms, struct buf *err)
-{
-    char p[160];
-
-    snprintf(p, sizeof p,
-             "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":%.4f,\"mobile\":false}",
-             o->width, o->height, o->device_scale_factor);
-    /* Recorded before the call: a call that timed out may still apply. */
-    s->emulated |= EMU_METRICS;
-    return page_call(s, "Emulation.setDeviceMetricsOverride", p, deadline_ms, NULL, err);
 }
 
 /* The whole document at the viewport's width. */
@@ -343,6 +336,7 @@ out:
 void
 handle_screenshot(struct request *r)
 {
+    const struct conf_pool *c = r->worker->conf;
     struct render_opts o;
     struct shot_area area = {0, 0, 0, 0, 0, 0};
     struct buf msg;
@@ -358,32 +352,18 @@ handle_screenshot(struct request *r)
     if (render_begin(r, ROUTE_SCREENSHOT, &o, &s, &deadline) != RC_OK)
         goto out;
     /* Refuse an over-large viewport before loading anything. */
-    if (check_size(&o, o.width, o.height, &msg) != RC_OK) {
+    if (check_size(&o, o.width, o.height, c->max_screenshot_pixels, &msg) != RC_OK) {
         respond_error(r, "output_too_large", "%s", msg.data);
         goto out;
     }
 
-    /* The metrics are set before navigating, so that the page loads at its
-     * final size and factor: a script reading devicePixelRatio at load, or
-     * a srcset choosing its image, sees the real factor (measured: set
-     * after the load, devicePixelRatio changes but what the page chose at
-     * load does not). */
-    if ((rc = set_metrics(s, &o, deadline, &msg)) != RC_OK) {
-        render_call_failed(r, s, rc, "Emulation.setDeviceMetricsOverride", &o, &msg);
-        goto out;
-    }
+    /* page_navigate sets the viewport and the scale factor before the page
+     * loads, so that a script reading devicePixelRatio at load, or a srcset
+     * choosing its image, sees the real factor. */
     if (page_navigate(s, &o, deadline, &code, &msg, &tstatus) != RC_OK) {
         render_fail(r, s, code, &msg, tstatus);
         goto out;
     }
-    /* page_navigate sets its own override, at factor 1, when width or
-     * height is not the default; this puts the factor back. Setting the
-     * same metrics again costs nothing (measured 0.2 ms). */
-    if (o.device_scale_factor != 1 && (rc = set_metrics(s, &o, deadline, &msg)) != RC_OK) {
-        render_call_failed(r, s, rc, "Emulation.setDeviceMetricsOverride", &o, &msg);
-        goto out;
-    }
-
     if (o.selector != NULL) {
         rc = element_area(s, &o, deadline, &area, &msg);
         if (rc == RC_NOT_FOUND) {
@@ -404,13 +384,21 @@ handle_screenshot(struct request *r)
             goto out;
         }
     }
-    if (area.clip && check_size(&o, area.width, area.height, &msg) != RC_OK) {
+    if (area.clip &&
+        check_size(&o, area.width, area.height, c->max_screenshot_pixels, &msg) != RC_OK) {
         respond_error(r, "output_too_large", "%s", msg.data);
         goto out;
     }
 
     if ((rc = capture(s, &o, &area, deadline, &image, &len, &msg)) != RC_OK) {
         render_call_failed(r, s, rc, "Page.captureScreenshot", &o, &msg);
+        goto out;
+    }
+    if ((int64_t)len > c->max_output_size) {
+        respond_error(r, "output_too_large",
+                      "the %s image is %zu bytes, over max_output_size (%lld bytes); capture "
+                      "fewer pixels, or use type jpeg or webp with a lower quality",
+                      image_format[o.image_type], len, (long long)c->max_output_size);
         goto out;
     }
     snprintf(headers, sizeof headers, "Content-Length: %zu\r\n", len);

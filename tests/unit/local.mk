@@ -1,6 +1,6 @@
 # tests/unit/ — one Check suite per source file, named check_<module>.
 # Each block below belongs to one module; keep edits inside your block.
-UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(YAJL_CFLAGS)
+UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS) $(YAJL_CFLAGS) $(GUMBO_CFLAGS)
 UNIT_WORKER_LIBS = $(WORKER_LIBS) $(CHECK_LIBS)
 UNIT_SPAWNER_LIBS = $(SPAWNER_LIBS) $(CHECK_LIBS)
 
@@ -45,5 +45,18 @@ tests_unit_check_worker_SOURCES = tests/unit/check_worker.c
 tests_unit_check_worker_CPPFLAGS = $(UNIT_CPPFLAGS) $(FCGI_CFLAGS)
 tests_unit_check_worker_LDADD = $(UNIT_WORKER_LIBS)
 
+# --- convert (fcgi-worker/convert.c), corpus in tests/fixtures/convert/
+check_PROGRAMS += tests/unit/check_convert
+tests_unit_check_convert_SOURCES = tests/unit/check_convert.c
+tests_unit_check_convert_CPPFLAGS = $(UNIT_CPPFLAGS) -DCONVERT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/convert"'
+tests_unit_check_convert_LDADD = $(UNIT_WORKER_LIBS)
+
+# --- main_content (fcgi-worker/main_content.c), pages in tests/fixtures/main-content/
+check_PROGRAMS += tests/unit/check_main_content
+tests_unit_check_main_content_SOURCES = tests/unit/check_main_content.c
+tests_unit_check_main_content_CPPFLAGS = $(UNIT_CPPFLAGS) -DMAIN_CONTENT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/main-content"'
+tests_unit_check_main_content_LDADD = $(UNIT_WORKER_LIBS)
+
+TESTS += tests/unit/check_convert tests/unit/check_main_content
 TESTS += tests/unit/check_buf tests/unit/check_conf tests/unit/check_cdp \
 	tests/unit/check_policy tests/unit/check_supervise tests/unit/check_worker

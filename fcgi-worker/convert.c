@@ -1,0 +1,2 @@
+/* convert.c — being written. */
+#include "convert.h"

@@ -1,0 +1,44 @@
+/* convert.h — HTML to readable text or Markdown, one converter for both
+ * extraction engines (the browser hands it the rendered DOM, the fetch
+ * engine the fetched bytes), so both give the same output for the same HTML.
+ *
+ * Built on gumbo (Debian libgumbo-dev), an HTML5-conformant parser: malformed
+ * markup is repaired the way browsers repair it. Pure: no I/O, no browser.
+ * Thread-safe. */
+#ifndef RCGI_CONVERT_H
+#define RCGI_CONVERT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum convert_format { CONVERT_TEXT, CONVERT_MARKDOWN };
+
+struct convert_opts {
+    enum convert_format format;
+    const char *base_url;   /* makes links and image sources absolute; NULL: as written
+                             * (a <base href> in the document takes precedence) */
+    const char *charset;    /* the input's encoding if known (HTTP header); NULL: from a
+                             * BOM or <meta charset>, else UTF-8 (with windows-1252
+                             * as fallback for invalid UTF-8) */
+    int main_content;       /* only the main article (main_content.c) */
+    size_t max_output;      /* cap on the output; 0: 64 MiB */
+};
+
+/* What the converter learnt about the document, for format=json. */
+struct convert_meta {
+    char *title;            /* <title>, whitespace collapsed; NULL if none */
+    char **links;           /* absolute hrefs of <a> in the converted part, in order,
+                             * without duplicates */
+    size_t nlinks;
+};
+
+/* Convert 'len' bytes of HTML into 'out' (appended). 'meta' may be NULL.
+ * RC_OK; RC_TOO_LARGE when the output would exceed the cap (out holds what
+ * fitted); RC_INVALID when the charset is unknown. The caller frees meta
+ * with convert_meta_free(). */
+int convert_html(const char *html, size_t len, const struct convert_opts *o, struct buf *out,
+                 struct convert_meta *meta);
+void convert_meta_free(struct convert_meta *meta);
+
+#endif

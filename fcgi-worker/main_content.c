@@ -1,0 +1,2 @@
+/* main_content.c — being written. */
+#include "main_content.h"
