@@ -183,13 +183,15 @@ supervise_one(struct pool *p, struct pool_browser *pb, int64_t now, int64_t *nex
     case BROWSER_DEAD:
         if (pb->busy > 0)
             return; /* the requests still holding slots will fail or finish first */
+        /* STARTING before the stop, so that the connection closing now is
+         * not taken for a crash (on_closed ignores a browser not serving). */
+        set_state(pb, BROWSER_STARTING, NULL);
         pthread_mutex_unlock(&p->mu);
         browser_stop(&pb->b);
         reap_strays(p);
         pthread_mutex_lock(&p->mu);
         for (int i = 0; i < p->per_browser; i++)
             pb->slots[i].ready = 0;
-        set_state(pb, BROWSER_STARTING, NULL);
         pb->retry_at = now;
         /* fall through */
     case BROWSER_STARTING:
