@@ -110,15 +110,16 @@ body_parse_json(struct request *r, const char *data, size_t len, const char **co
      * error, which yajl_tree_parse does not. */
     if ((h = yajl_alloc(NULL, NULL, NULL)) == NULL)
         return RC_ERROR;
-    if (yajl_parse(h, (const unsigned char *)data, len) != yajl_status_ok ||
-        yajl_complete_parse(h) != yajl_status_ok) {
+    int in_text = yajl_parse(h, (const unsigned char *)data, len) != yajl_status_ok;
+    if (in_text || yajl_complete_parse(h) != yajl_status_ok) {
         unsigned char *e = yajl_get_error(h, 0, (const unsigned char *)data, len);
+        /* An error found only at the end (a truncated body) is at its end. */
+        size_t at = in_text ? yajl_get_bytes_consumed(h) : len;
         size_t elen = e != NULL ? strlen((const char *)e) : 0;
         while (elen > 0 && isspace(e[elen - 1]))
             elen--;
         *code = "invalid_json";
-        buf_printf(msg, "the JSON body is malformed at byte %zu: %.*s",
-                   yajl_get_bytes_consumed(h), (int)elen,
+        buf_printf(msg, "the JSON body is malformed at byte %zu: %.*s", at, (int)elen,
                    e != NULL ? (const char *)e : "parse error");
         if (e != NULL)
             yajl_free_error(h, e);

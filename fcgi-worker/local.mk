@@ -12,6 +12,8 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/route.c fcgi-worker/route.h \
 	fcgi-worker/handlers.h \
 	fcgi-worker/health.c \
+	fcgi-worker/status.c \
+	fcgi-worker/report.c fcgi-worker/report.h \
 	fcgi-worker/options.c fcgi-worker/options.h \
 	fcgi-worker/render.c fcgi-worker/render.h \
 	fcgi-worker/render_pdf.c \

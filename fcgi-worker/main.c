@@ -22,6 +22,7 @@
 #include "policy.h"
 #include "pool.h"
 #include "rc.h"
+#include "report.h"
 #include "request.h"
 #include "respond.h"
 #include "route.h"
@@ -32,6 +33,7 @@
 
 struct request_thread {
     pthread_t tid;
+    int index;
     struct worker *w;
     int listen_fd;
     atomic_int running;
@@ -90,6 +92,7 @@ request_thread_main(void *arg)
         char why[256];
 
         /* SIGUSR2 may interrupt us only while we wait in accept. */
+        report_thread(t->index, SB_IDLE, NULL);
         pthread_mutex_lock(&accept_lock);
         pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
         if (w->stopping) {
@@ -106,10 +109,13 @@ request_thread_main(void *arg)
             continue;
         }
         w->requests_active++;
-        if (request_parse(&r, conn, w, why, sizeof why) == RC_OK)
+        report_thread(t->index, SB_READING, NULL);
+        if (request_parse(&r, conn, w, why, sizeof why) == RC_OK) {
+            report_thread(t->index, SB_RENDERING, r.route);
             route_dispatch(&r);
-        else
+        } else {
             respond_error(&r, "invalid_option", "%s", why);
+        }
         if (!r.headers_sent)
             respond_error(&r, "internal", "the handler wrote no response");
         fcgi_finish(conn);
@@ -118,8 +124,10 @@ request_thread_main(void *arg)
         long total = ++w->requests_total;
         w->requests_active--;
         /* Slot clean-up happens here, after the client has its response. */
-        if (r.slot != NULL)
+        if (r.slot != NULL) {
+            report_thread(t->index, SB_FINISHING, NULL);
             pool_checkin(w->pool, r.slot, r.slot_healthy);
+        }
         request_free(&r);
         if (w->conf->max_requests > 0 && total == w->conf->max_requests) {
             log_msg(LOG_INFO, "worker: served max_requests=%d; stopping to be recycled",
@@ -148,6 +156,7 @@ stop_threads(struct worker *w, struct request_thread *ts, int n, int grace_ms)
     int64_t deadline = clock_ms() + grace_ms;
 
     w->stopping = 1;
+    report_draining();
     fcgi_shutdown_pending();
     while (threads_running(ts, n) > 0 && clock_ms() < deadline) {
         struct timespec pause = { 0, 50 * 1000000L };
@@ -261,7 +270,9 @@ main(int argc, char **argv)
                    : w.conf->browsers * w.conf->pages_per_browser + w.conf->queue_max + 4;
     if ((threads = calloc((size_t)nthreads, sizeof *threads)) == NULL)
         goto out;
+    report_init(nthreads);
     for (int i = 0; i < nthreads; i++) {
+        threads[i].index = i;
         threads[i].w = &w;
         threads[i].listen_fd = listen_fd;
         threads[i].running = 1;
@@ -283,8 +294,11 @@ main(int argc, char **argv)
     sigaddset(&blocked, SIGHUP);
     sigaddset(&blocked, SIGQUIT);
     sigaddset(&blocked, SIGUSR1);
+    /* Once a second, the scoreboard hears from us (heartbeat, counters). */
     for (;;) {
-        if (sigwait(&blocked, &sig) != 0)
+        struct timespec tick = { 1, 0 };
+        report_tick(&w);
+        if ((sig = sigtimedwait(&blocked, NULL, &tick)) < 0)
             continue;
         if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
             break;
@@ -304,6 +318,7 @@ main(int argc, char **argv)
     exit_code = 0;
 out:
     pool_stop(w.pool);
+    report_free();
     policy_free(w.policy);
     free(threads);
     conf_free(&conf);

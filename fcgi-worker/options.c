@@ -13,7 +13,7 @@
 #include "rc.h"
 #include "request.h"
 
-enum opt_type { OPT_STRING, OPT_BOOL, OPT_INT, OPT_MS, OPT_LENGTH, OPT_NUMBER, OPT_ENUM,
+enum opt_type { OPT_STRING, OPT_LINE, OPT_BOOL, OPT_INT, OPT_MS, OPT_LENGTH, OPT_NUMBER, OPT_ENUM,
                 OPT_FORMAT, OPT_MARGIN, OPT_HEADERS, OPT_COOKIES, OPT_SELECTOR };
 
 struct opt_def {
@@ -34,7 +34,7 @@ static const struct opt_def opt_table[] = {
     { "wait_until", OPT_ENUM, OFF(wait_until), ALL, 0, 0, "load|domcontentloaded|networkidle" },
     { "wait_ms", OPT_MS, OFF(wait_ms), ALL, 0, 600000, NULL },
     { "javascript", OPT_BOOL, OFF(javascript), ALL, 0, 0, NULL },
-    { "user_agent", OPT_STRING, OFF(user_agent), ALL, 0, 0, NULL },
+    { "user_agent", OPT_LINE, OFF(user_agent), ALL, 0, 0, NULL },
     { "media", OPT_ENUM, OFF(media), ALL, 0, 0, "|print|screen" },
     { "width", OPT_INT, OFF(width), ALL, 1, 16384, NULL },
     { "height", OPT_INT, OFF(height), ALL, 1, 16384, NULL },
@@ -194,6 +194,9 @@ opt_expect(const struct opt_def *d, struct buf *msg)
     case OPT_STRING:
         buf_puts(msg, "a string");
         break;
+    case OPT_LINE:
+        buf_puts(msg, "a one-line string without control characters");
+        break;
     case OPT_SELECTOR:
         buf_puts(msg, "a non-empty CSS selector of at most 1024 bytes");
         break;
@@ -218,6 +221,12 @@ opt_apply(const struct opt_def *d, const char *v, struct render_opts *o, char *d
 
     switch (d->type) {
     case OPT_STRING:
+        *(const char **)(base + d->off) = v;
+        return RC_OK;
+    case OPT_LINE:
+        for (const char *c = v; *c != '\0'; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return RC_INVALID;
         *(const char **)(base + d->off) = v;
         return RC_OK;
     case OPT_SELECTOR:

@@ -9,6 +9,7 @@
  * Transitions: STARTING→READY|STARTING(retry), READY→DRAINING|DEAD,
  * DRAINING→DEAD, DEAD→STARTING. Only the supervisor launches and stops. */
 #include <dirent.h>
+#include <poll.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -429,14 +430,22 @@ any_alive_or_starting_ok(struct pool *p)
     return 0;
 }
 
+/* Has the client of a waiting request hung up? (The web server closes its
+ * FastCGI connection when the client goes away.) */
+static int
+client_closed(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLRDHUP, .revents = 0 };
+    return fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 int
-pool_checkout(struct pool *p, int64_t deadline_ms, struct slot **out)
+pool_checkout(struct pool *p, int64_t deadline_ms, int client_fd, struct slot **out)
 {
     struct slot *s;
     struct timespec ts;
     int rc = RC_OK;
 
-    clock_deadline_timespec(deadline_ms, &ts);
     pthread_mutex_lock(&p->mu);
     if ((s = find_free(p)) == NULL) {
         if (!any_alive_or_starting_ok(p)) {
@@ -449,9 +458,16 @@ pool_checkout(struct pool *p, int64_t deadline_ms, struct slot **out)
         }
         p->waiting++;
         while ((s = find_free(p)) == NULL && !p->stopping) {
-            if (pthread_cond_timedwait(&p->slot_freed, &p->mu, &ts) == ETIMEDOUT ||
-                clock_ms() >= deadline_ms) {
+            /* Wake at least every 100 ms to notice a client that left. */
+            int64_t until = clock_ms() + 100;
+            clock_deadline_timespec(until < deadline_ms ? until : deadline_ms, &ts);
+            pthread_cond_timedwait(&p->slot_freed, &p->mu, &ts);
+            if (clock_ms() >= deadline_ms && find_free(p) == NULL) {
                 rc = RC_TIMEOUT;
+                break;
+            }
+            if (client_closed(client_fd)) {
+                rc = RC_CLOSED;
                 break;
             }
         }

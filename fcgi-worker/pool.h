@@ -40,8 +40,10 @@ void pool_stop(struct pool *p);
 /* Borrow a page slot, waiting until 'deadline_ms' (monotonic).
  * RC_OK and *out (borrowed: give it back with pool_checkin);
  * RC_BUSY at once if the queue is full; RC_TIMEOUT if no slot freed up in
- * time; RC_NOT_FOUND if no browser could be started (see pool_stats.error). */
-int pool_checkout(struct pool *p, int64_t deadline_ms, struct slot **out);
+ * time; RC_NOT_FOUND if no browser could be started (see pool_stats.error);
+ * RC_CLOSED if the client's connection 'client_fd' (-1: none) closed while
+ * waiting, or the pool is stopping. */
+int pool_checkout(struct pool *p, int64_t deadline_ms, int client_fd, struct slot **out);
 /* Give a slot back. 'healthy' = 0 when the request saw the browser go away:
  * the browser is replaced. Otherwise the page is wiped (or its context
  * replaced) before the slot is free again. Runs on the caller's thread,

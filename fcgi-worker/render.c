@@ -62,7 +62,7 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
         return RC_ERROR;
     }
     *deadline_ms = r->started_ms + o->timeout_ms;
-    rc = pool_checkout(w->pool, *deadline_ms, slot);
+    rc = pool_checkout(w->pool, *deadline_ms, fcgi_conn_fd(r->conn), slot);
     switch (rc) {
     case RC_OK:
         r->slot = *slot;
@@ -86,6 +86,13 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
         return RC_ERROR;
     }
     default:
+        if (!w->stopping) {
+            /* The client left while waiting for a slot: nobody to answer. */
+            log_msg(LOG_INFO, "[request %s] the client went away while queued", r->id);
+            r->headers_sent = 1;
+            r->status = 499;
+            return RC_ERROR;
+        }
         respond_error(r, "overloaded", "the worker is shutting down");
         return RC_ERROR;
     }

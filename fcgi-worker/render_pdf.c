@@ -56,7 +56,9 @@ print_params(const struct render_opts *o, struct buf *p)
                "\"generateDocumentOutline\":%s",
                o->landscape ? "true" : "false", o->print_background ? "true" : "false",
                o->paper_width_in, o->paper_height_in, m[0], m[1], m[2], m[3], o->scale,
-               o->prefer_css_page_size ? "true" : "false", o->tagged ? "true" : "false",
+               o->prefer_css_page_size ? "true" : "false",
+               /* Chromium builds the outline from the tagged structure only. */
+               o->tagged || o->outline ? "true" : "false",
                o->outline ? "true" : "false");
     if (o->page_ranges != NULL) {
         buf_puts(p, ",\"pageRanges\":");

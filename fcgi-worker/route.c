@@ -19,6 +19,8 @@ static const struct route {
     { "pdf", M_GET | M_POST, 1, handle_pdf },
     { "screenshot", M_GET | M_POST, 1, handle_screenshot },
     { "health", M_GET | M_HEAD, 0, handle_health },
+    { "status", M_GET, 0, handle_status },
+    { "metrics", M_GET, 0, handle_metrics },
     { NULL, 0, 0, NULL },
 };
 
@@ -55,5 +57,5 @@ route_dispatch(struct request *r)
         rt->handler(r);
         return;
     }
-    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot and /health", r->route);
+    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot, /health, /status and /metrics", r->route);
 }

@@ -23,7 +23,15 @@ INTEGRATION_TESTS = \
 	tests/integration/test_isolation.py \
 	tests/integration/test_overload.py \
 	tests/integration/test_crash.py \
-	tests/integration/test_recycle.py
+	tests/integration/test_recycle.py \
+	tests/integration/test_render_options.py \
+	tests/integration/test_inputs.py \
+	tests/integration/test_screenshot.py \
+	tests/integration/test_waiting.py \
+	tests/integration/test_request_options.py \
+	tests/integration/test_misbehaving.py \
+	tests/integration/test_validation.py \
+	tests/integration/test_fonts.py
 
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
@@ -37,4 +45,33 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
 	tests/fixtures/site/image.svg \
 	tests/fixtures/site/isolation-a.html \
 	tests/fixtures/site/isolation-b.html \
+	tests/fixtures/site/paged.html \
+	tests/fixtures/site/boxes.html \
+	tests/fixtures/site/css-page-size.html \
+	tests/fixtures/site/media.html \
+	tests/fixtures/site/probe.html \
+	tests/fixtures/site/shot.html \
+	tests/fixtures/site/tall.html \
+	tests/fixtures/site/noise.html \
+	tests/fixtures/site/wait-load.html \
+	tests/fixtures/site/wait-idle.html \
+	tests/fixtures/site/wait-late.html \
+	tests/fixtures/site/lazy.html \
+	tests/fixtures/site/hang-img.html \
+	tests/fixtures/site/hang-fetch.html \
+	tests/fixtures/site/busy-loop.html \
+	tests/fixtures/site/dialogs.html \
+	tests/fixtures/site/beforeunload.html \
+	tests/fixtures/site/download.html \
+	tests/fixtures/site/popup.html \
+	tests/fixtures/site/popup-child.html \
+	tests/fixtures/site/memory-hog.html \
+	tests/fixtures/site/crash-nav.html \
+	tests/fixtures/site/sw-a.html \
+	tests/fixtures/site/sw.js \
+	tests/fixtures/site/sw-b.html \
+	tests/fixtures/site/hist-a.html \
+	tests/fixtures/site/hist-b.html \
+	tests/fixtures/site/fonts.html \
+	tests/fixtures/site/broken-img.html \
 	.ci/run

@@ -816,3 +816,301 @@ def main():
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(0 if ok else 1)
+
+
+# --- images and PDF geometry (helpers for the render-option tests) ------------
+
+def image_info(data):
+    """('png'|'jpeg'|'webp', width, height) read from the bytes themselves.
+    AssertionError if 'data' is none of the three."""
+    import struct
+    if data[:8] == b'\x89PNG\r\n\x1a\n' and data[12:16] == b'IHDR':
+        w, h = struct.unpack('>II', data[16:24])
+        return 'png', w, h
+    if data[:3] == b'\xff\xd8\xff':
+        i = 2
+        while i + 4 <= len(data):
+            if data[i] != 0xff:
+                raise AssertionError('JPEG: no marker at offset %d' % i)
+            marker = data[i + 1]
+            if marker == 0xff:          # fill byte
+                i += 1
+                continue
+            if marker in (0xd8, 0x01) or 0xd0 <= marker <= 0xd7:
+                i += 2
+                continue
+            seglen = struct.unpack('>H', data[i + 2:i + 4])[0]
+            if 0xc0 <= marker <= 0xcf and marker not in (0xc4, 0xc8, 0xcc):
+                h, w = struct.unpack('>HH', data[i + 5:i + 9])
+                return 'jpeg', w, h
+            i += 2 + seglen
+        raise AssertionError('JPEG without a frame header')
+    if data[:4] == b'RIFF' and data[8:12] == b'WEBP':
+        kind = data[12:16]
+        if kind == b'VP8 ':
+            w, h = struct.unpack('<HH', data[26:30])
+            return 'webp', w & 0x3fff, h & 0x3fff
+        if kind == b'VP8L':
+            b = data[21:25]
+            w = 1 + (((b[1] & 0x3f) << 8) | b[0])
+            h = 1 + (((b[3] & 0x0f) << 10) | (b[2] << 2) | ((b[1] & 0xc0) >> 6))
+            return 'webp', w, h
+        if kind == b'VP8X':
+            w = 1 + int.from_bytes(data[24:27], 'little')
+            h = 1 + int.from_bytes(data[27:30], 'little')
+            return 'webp', w, h
+        raise AssertionError('WebP with an unknown first chunk %r' % kind)
+    raise AssertionError('not a PNG, JPEG or WebP image: %r' % data[:16])
+
+
+def png_pixels(data):
+    """Decode an 8-bit, non-interlaced PNG (grey, RGB, palette, with or
+    without alpha). Returns (width, height, pixel) where pixel(x, y) is an
+    (r, g, b) tuple. Pure Python: keep the images small."""
+    import struct
+    import zlib
+    if data[:8] != b'\x89PNG\r\n\x1a\n':
+        raise AssertionError('not a PNG: %r' % data[:16])
+    pos, idat, palette = 8, [], None
+    width = height = depth = ctype = interlace = None
+    while pos < len(data):
+        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b'IHDR':
+            width, height, depth, ctype, _, _, interlace = struct.unpack('>IIBBBBB', chunk)
+        elif kind == b'PLTE':
+            palette = chunk
+        elif kind == b'IDAT':
+            idat.append(chunk)
+        elif kind == b'IEND':
+            break
+    if depth != 8 or interlace != 0:
+        raise AssertionError('png_pixels handles 8-bit non-interlaced PNGs only '
+                             '(depth %s, interlace %s)' % (depth, interlace))
+    bpp = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype]
+    raw = zlib.decompress(b''.join(idat))
+    stride = width * bpp
+    rows, prev, i = [], bytearray(stride), 0
+    for _ in range(height):
+        ftype, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        if ftype == 1:
+            for x in range(bpp, stride):
+                line[x] = (line[x] + line[x - bpp]) & 0xff
+        elif ftype == 2:
+            for x in range(stride):
+                line[x] = (line[x] + prev[x]) & 0xff
+        elif ftype == 3:
+            for x in range(stride):
+                left = line[x - bpp] if x >= bpp else 0
+                line[x] = (line[x] + ((left + prev[x]) >> 1)) & 0xff
+        elif ftype == 4:
+            for x in range(stride):
+                a = line[x - bpp] if x >= bpp else 0
+                b = prev[x]
+                c = prev[x - bpp] if x >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[x] = (line[x] + pred) & 0xff
+        rows.append(line)
+        prev = line
+
+    def pixel(x, y):
+        line, o = rows[y], x * bpp
+        if ctype == 3:
+            return tuple(palette[3 * line[o]:3 * line[o] + 3])
+        if ctype in (0, 4):
+            return (line[o],) * 3
+        return (line[o], line[o + 1], line[o + 2])
+    return width, height, pixel
+
+
+def pdf_raster(pdf_path, page=1, dpi=72):
+    """Rasterise one page with pdftoppm (poppler-utils) at 'dpi' (72: one
+    pixel per PDF point). Returns (width, height, pixel) like png_pixels."""
+    prefix = pdf_path + '.p%d' % page
+    out = subprocess.run(['pdftoppm', '-r', str(dpi), '-f', str(page), '-l', str(page),
+                          '-singlefile', pdf_path, prefix], capture_output=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError('pdftoppm failed on %s: %s'
+                             % (pdf_path, out.stderr.decode('utf-8', 'replace')))
+    with open(prefix + '.ppm', 'rb') as f:
+        data = f.read()
+    # P6 <w> <h> <maxval> then raw RGB; the header has no comments from pdftoppm.
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        start = pos
+        while not data[pos:pos + 1].isspace():
+            pos += 1
+        fields.append(data[start:pos])
+    pos += 1
+    if fields[0] != b'P6' or fields[3] != b'255':
+        raise AssertionError('unexpected pdftoppm output header %r' % fields)
+    width, height = int(fields[1]), int(fields[2])
+    pixels = data[pos:]
+
+    def pixel(x, y):
+        o = 3 * (y * width + x)
+        return (pixels[o], pixels[o + 1], pixels[o + 2])
+    return width, height, pixel
+
+
+def color_near(rgb, want, tol=48):
+    return all(abs(a - b) <= tol for a, b in zip(rgb, want))
+
+
+def color_bbox(width, height, pixel, want, tol=48):
+    """(x0, y0, x1, y1) — inclusive bounds of the pixels close to colour
+    'want' — or None if there is none."""
+    x0 = y0 = None
+    x1 = y1 = -1
+    for y in range(height):
+        for x in range(width):
+            if color_near(pixel(x, y), want, tol):
+                if x0 is None or x < x0:
+                    x0 = x
+                if y0 is None:
+                    y0 = y
+                if x > x1:
+                    x1 = x
+                y1 = y
+    return None if x0 is None else (x0, y0, x1, y1)
+
+
+def pdf_pages_text(pdf_path, first, last=None):
+    """pdftotext -layout of pages first..last (1-based, inclusive)."""
+    out = subprocess.run(['pdftotext', '-layout', '-f', str(first), '-l', str(last or first),
+                          pdf_path, '-'], capture_output=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError('pdftotext failed on %s: %s'
+                             % (pdf_path, out.stderr.decode('utf-8', 'replace')))
+    return out.stdout.decode('utf-8', 'replace')
+
+
+def pdf_words(pdf_path):
+    """Every word pdftotext finds, with its box in PDF points from the top
+    left: a list of dicts {page, text, x0, y0, x1, y1}."""
+    import html as html_mod
+    import re
+    out = subprocess.run(['pdftotext', '-bbox', pdf_path, '-'], capture_output=True,
+                         timeout=60)
+    if out.returncode != 0:
+        raise AssertionError('pdftotext -bbox failed on %s: %s'
+                             % (pdf_path, out.stderr.decode('utf-8', 'replace')))
+    words, page = [], 0
+    pat = re.compile(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                     r'yMax="([\d.]+)">([^<]*)</word>')
+    for m in pat.finditer(out.stdout.decode('utf-8', 'replace')):
+        if m.group(0) == '<page ':
+            page += 1
+            continue
+        words.append({'page': page, 'text': html_mod.unescape(m.group(5)),
+                      'x0': float(m.group(1)), 'y0': float(m.group(2)),
+                      'x1': float(m.group(3)), 'y1': float(m.group(4))})
+    return words
+
+
+def fcgi_request(sock_path, params, stdin_chunks=(), close_stdin=True, timeout=30.0):
+    """A minimal FastCGI client, straight to a pool's unix socket (no web
+    server in between): one FCGI_RESPONDER request with 'params' (dict), then
+    each bytes chunk of 'stdin_chunks' as FCGI_STDIN, then (if close_stdin)
+    the empty STDIN record. Reads until FCGI_END_REQUEST or EOF and returns
+    (stdout bytes, stderr bytes, ended: bool). A worker that waits for stdin
+    we never send makes this time out (socket.timeout)."""
+    import struct
+
+    def record(rtype, content):
+        out = b''
+        for i in range(0, max(len(content), 1), 65535):
+            part = content[i:i + 65535]
+            pad = (8 - len(part) % 8) % 8
+            out += struct.pack('>BBHHBB', 1, rtype, 1, len(part), pad, 0) + part + b'\0' * pad
+        return out
+
+    def nv(name, value):
+        def ln(n):
+            return struct.pack('>B', n) if n < 128 else struct.pack('>I', n | 0x80000000)
+        n, v = name.encode(), value.encode()
+        return ln(len(n)) + ln(len(v)) + n + v
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(sock_path)
+        s.sendall(record(1, struct.pack('>HB5x', 1, 0)))             # BEGIN_REQUEST, responder
+        s.sendall(record(4, b''.join(nv(k, str(v)) for k, v in params.items())))
+        s.sendall(record(4, b''))
+        for chunk in stdin_chunks:
+            s.sendall(record(5, chunk))
+        if close_stdin:
+            s.sendall(record(5, b''))
+        stdout, stderr, buf, ended = b'', b'', b'', False
+        while not ended:
+            data = s.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 8:
+                _, rtype, _, clen, plen, _ = struct.unpack('>BBHHBB', buf[:8])
+                if len(buf) < 8 + clen + plen:
+                    break
+                content, buf = buf[8:8 + clen], buf[8 + clen + plen:]
+                if rtype == 6:
+                    stdout += content
+                elif rtype == 7:
+                    stderr += content
+                elif rtype == 3:
+                    ended = True
+        return stdout, stderr, ended
+    finally:
+        s.close()
+
+
+class RenderAssertions:
+    """unittest.TestCase mixin: the shapes of API.md §3 responses. The class
+    using it sets self.stack (or cls.stack)."""
+
+    def assertError(self, r, status, code, all_of=(), any_of=()):
+        """r is the JSON error {"error": {"code", "message"}, "request_id"}
+        with 'status' and 'code'; its message contains every string of
+        'all_of' and at least one of 'any_of' (when given). Returns the body."""
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.header('content-type', '').startswith('application/json'), r)
+        body = r.json()
+        self.assertIsInstance(body, dict, body)
+        self.assertIsInstance(body.get('error'), dict, body)
+        self.assertEqual(body['error'].get('code'), code, body)
+        message = body['error'].get('message')
+        self.assertIsInstance(message, str, body)
+        self.assertTrue(message.strip(), body)
+        self.assertTrue(body.get('request_id'), body)
+        self.assertEqual(r.header('x-request-id'), body['request_id'], r.headers)
+        for s in all_of:
+            self.assertIn(s, message, 'the %s message does not name %r' % (code, s))
+        if any_of:
+            self.assertTrue(any(s in message for s in any_of),
+                            'the %s message %r names none of %r' % (code, message, any_of))
+        return body
+
+    def assertPdf(self, r):
+        """r is a PDF; returns the path it was saved to (TMP/out)."""
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header('content-type', '').startswith('application/pdf'), r)
+        self.assertTrue(r.body.startswith(b'%PDF-'), r)
+        return self.stack.save(r.body)
+
+    def assertImage(self, r, kind, width=None, height=None):
+        """r is an image of 'kind' (png|jpeg|webp) with that Content-Type and,
+        when given, those pixel dimensions read from the bytes."""
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header('content-type', '').split(';')[0].strip(), 'image/' + kind, r)
+        got = image_info(r.body)
+        self.assertEqual(got[0], kind, got)
+        if width is not None:
+            self.assertEqual((got[1], got[2]), (width, height),
+                             'image is %dx%d, expected %dx%d' % (got[1], got[2], width, height))
+        return got
