@@ -7,4 +7,5 @@ common_libcommon_a_SOURCES = \
 	common/buf.c common/buf.h \
 	common/clock.c common/clock.h \
 	common/cidr.c common/cidr.h \
-	common/conf.c common/conf.h
+	common/conf.c common/conf.h \
+	common/scoreboard.c common/scoreboard.h
