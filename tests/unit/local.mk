@@ -30,14 +30,16 @@ tests_unit_check_policy_SOURCES = tests/unit/check_policy.c
 tests_unit_check_policy_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_policy_LDADD = $(UNIT_WORKER_LIBS)
 
-# --- spawner (spawner/supervise.c, procs.c, sockets.c), and the fake worker
-# that tests/integration/test_spawner_basic.py runs under the real spawner
+# --- spawner (spawner/supervise.c, watchdog.c, procs.c, sockets.c, privs.c,
+# common/scoreboard.c), and the fake worker that tests/integration/
+# test_spawner_*.py run under the real spawner
 check_PROGRAMS += tests/unit/check_supervise tests/fakes/fake_worker
 tests_unit_check_supervise_SOURCES = tests/unit/check_supervise.c
 tests_unit_check_supervise_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_check_supervise_LDADD = $(UNIT_SPAWNER_LIBS)
 tests_fakes_fake_worker_SOURCES = tests/fakes/fake_worker.c
 tests_fakes_fake_worker_CPPFLAGS = $(AM_CPPFLAGS)
+tests_fakes_fake_worker_LDADD = common/libcommon.a
 
 # --- worker core (options, route, respond, pool)
 check_PROGRAMS += tests/unit/check_worker
@@ -56,6 +58,7 @@ check_PROGRAMS += tests/unit/check_main_content
 tests_unit_check_main_content_SOURCES = tests/unit/check_main_content.c
 tests_unit_check_main_content_CPPFLAGS = $(UNIT_CPPFLAGS) -DMAIN_CONTENT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/main-content"'
 tests_unit_check_main_content_LDADD = $(UNIT_WORKER_LIBS)
+EXTRA_DIST += tests/fixtures/main-content
 
 TESTS += tests/unit/check_convert tests/unit/check_main_content
 TESTS += tests/unit/check_buf tests/unit/check_conf tests/unit/check_cdp \
