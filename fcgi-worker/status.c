@@ -214,10 +214,12 @@ metrics_text(const struct totals *t, int om, struct buf *b)
           (double)t->pss_bytes },
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
-        /* OpenMetrics names a counter's family without _total. */
+        /* OpenMetrics names a counter's family without _total; Prometheus'
+         * text format names the family as the sample. */
         int counter = strcmp(m[i].type, "counter") == 0;
-        buf_printf(b, "# HELP rendercgi_%s %s\n# TYPE rendercgi_%s %s\n", m[i].name, m[i].help,
-                   m[i].name, m[i].type);
+        const char *fam = counter && !om ? "_total" : "";
+        buf_printf(b, "# HELP rendercgi_%s%s %s\n# TYPE rendercgi_%s%s %s\n", m[i].name, fam,
+                   m[i].help, m[i].name, fam, m[i].type);
         buf_printf(b, "rendercgi_%s%s{pool=", m[i].name, counter ? "_total" : "");
         buf_json_string(b, t->pool);
         buf_printf(b, "} %.0f\n", m[i].value);
