@@ -9,6 +9,7 @@ struct request;
 
 void handle_pdf(struct request *r);
 void handle_screenshot(struct request *r);
+void handle_extract(struct request *r);
 void handle_health(struct request *r);
 void handle_status(struct request *r);
 void handle_metrics(struct request *r);

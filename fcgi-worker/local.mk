@@ -19,13 +19,14 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/render_pdf.c \
 	fcgi-worker/pdf_pages.c fcgi-worker/pdf_pages.h \
 	fcgi-worker/render_screenshot.c \
+	fcgi-worker/render_extract.c \
 	fcgi-worker/pool.c fcgi-worker/pool.h \
 	fcgi-worker/page.c fcgi-worker/page.h \
 	fcgi-worker/serve.c fcgi-worker/serve.h \
 	fcgi-worker/wait.c \
 	fcgi-worker/browser.c fcgi-worker/browser.h \
 	fcgi-worker/base64.c fcgi-worker/base64.h \
-	fcgi-worker/convert.c fcgi-worker/convert.h \
+	fcgi-worker/convert.c fcgi-worker/convert.h fcgi-worker/html_input.c fcgi-worker/html_input.h fcgi-worker/html_parse.c fcgi-worker/html_parse.h fcgi-worker/urljoin.c fcgi-worker/urljoin.h \
 	fcgi-worker/main_content.c fcgi-worker/main_content.h \
 	fcgi-worker/transport.h \
 	fcgi-worker/transport_pipe.c \

@@ -18,6 +18,7 @@ static const struct route {
 } routes[] = {
     { "pdf", M_GET | M_POST, 1, handle_pdf },
     { "screenshot", M_GET | M_POST, 1, handle_screenshot },
+    { "extract", M_GET | M_POST, 1, handle_extract },
     { "health", M_GET | M_HEAD, 0, handle_health },
     { "status", M_GET, 0, handle_status },
     { "metrics", M_GET, 0, handle_metrics },
@@ -57,5 +58,5 @@ route_dispatch(struct request *r)
         rt->handler(r);
         return;
     }
-    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot, /health, /status and /metrics", r->route);
+    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot, /extract, /health, /status and /metrics", r->route);
 }

@@ -17,6 +17,10 @@ INTEGRATION_TESTS = \
 	tests/integration/test_fixture_server.py \
 	tests/integration/test_nginx_examples.py \
 	tests/integration/test_spawner_basic.py \
+	tests/integration/test_spawner_config.py \
+	tests/integration/test_spawner_kill.py \
+	tests/integration/test_spawner_reload.py \
+	tests/integration/test_spawner_watchdog.py \
 	tests/integration/test_health.py \
 	tests/integration/test_pdf.py \
 	tests/integration/test_errors.py \
@@ -24,6 +28,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_overload.py \
 	tests/integration/test_crash.py \
 	tests/integration/test_recycle.py \
+	tests/integration/test_extract.py \
 	tests/integration/test_render_options.py \
 	tests/integration/test_inputs.py \
 	tests/integration/test_screenshot.py \
@@ -37,6 +42,7 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
 	tests/fixtures/server.py \
 	tests/fixtures/site/index.html \
+	tests/fixtures/site/extract.html \
 	tests/fixtures/site/simple.html \
 	tests/fixtures/site/article.html \
 	tests/fixtures/site/spa.html \
