@@ -35,8 +35,13 @@ struct convert_meta {
 
 /* Convert 'len' bytes of HTML into 'out' (appended). 'meta' may be NULL.
  * RC_OK; RC_TOO_LARGE when the output would exceed the cap (out holds what
- * fitted); RC_INVALID when the charset is unknown. The caller frees meta
- * with convert_meta_free(). */
+ * fitted), or when parsing would need more than 24 times the input plus
+ * 32 MiB of memory, or more CPU time than 250 ms plus 1 us per input byte
+ * (pathological nesting; out holds nothing); RC_INVALID when the charset
+ * is unknown, or when the parser crashed on the input (contained: see
+ * html_parse.h, whose first use installs fault signal handlers); RC_ERROR
+ * when out of memory. The caller frees meta with convert_meta_free(),
+ * whatever the result. */
 int convert_html(const char *html, size_t len, const struct convert_opts *o, struct buf *out,
                  struct convert_meta *meta);
 void convert_meta_free(struct convert_meta *meta);

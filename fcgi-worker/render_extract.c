@@ -195,8 +195,13 @@ handle_extract(struct request *r)
     }
     if (rc == RC_TOO_LARGE) {
         respond_error(r, "output_too_large", "the extracted content is larger than "
-                      "max_output_size (%lld bytes)",
+                      "max_output_size (%lld bytes), or the page is too large or too deeply "
+                      "nested to parse within the converter's time and memory budget",
                       (long long)r->worker->conf->max_output_size);
+        goto out;
+    }
+    if (rc == RC_INVALID) {
+        respond_error(r, "render_failed", "the HTML parser could not read this page");
         goto out;
     }
     if (rc != RC_OK) {

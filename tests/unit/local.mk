@@ -52,6 +52,12 @@ check_PROGRAMS += tests/unit/check_convert
 tests_unit_check_convert_SOURCES = tests/unit/check_convert.c
 tests_unit_check_convert_CPPFLAGS = $(UNIT_CPPFLAGS) -DCONVERT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/convert"'
 tests_unit_check_convert_LDADD = $(UNIT_WORKER_LIBS)
+# Built by 'make check', run by hand: speed (MB/s) and memory of convert_html.
+check_PROGRAMS += tests/unit/bench_convert
+tests_unit_bench_convert_SOURCES = tests/unit/bench_convert.c
+tests_unit_bench_convert_CPPFLAGS = $(UNIT_CPPFLAGS) -DCONVERT_FIXTURES='"$(abs_top_srcdir)/tests/fixtures/convert"'
+tests_unit_bench_convert_LDADD = $(WORKER_LIBS)
+EXTRA_DIST += tests/fixtures/convert
 
 # --- main_content (fcgi-worker/main_content.c), pages in tests/fixtures/main-content/
 check_PROGRAMS += tests/unit/check_main_content
