@@ -53,6 +53,11 @@ static const struct conf_opt opts[] = {
     { "worker_binary", CONF_PATH, G, GOFF(worker_binary), "", 0, 0, NULL,
       "rendercgi-worker to run; empty: the one beside rendercgi-spawner "
       "(environment RENDERCGI_WORKER overrides both)" },
+    { "emergency_restart_threshold", CONF_INT, G, GOFF(emergency_restart_threshold), "0", 0,
+      100000, NULL, "this many workers crashing (SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE, "
+      "SIGSYS) within emergency_restart_interval restart every worker, one at a time; 0: off" },
+    { "emergency_restart_interval", CONF_MSEC, G, GOFF(emergency_restart_interval), "0", 0,
+      86400000, NULL, "the window emergency_restart_threshold counts crashes in; 0: off" },
 
     /* pools: sockets and processes */
     { "listen", CONF_LISTEN, P, POFF(listen), "127.0.0.1:9000", 0, 0, NULL,
@@ -61,12 +66,29 @@ static const struct conf_opt opts[] = {
       "connections the kernel queues before the workers accept them" },
     { "listen_mode", CONF_MODE, P, POFF(listen_mode), "0660", 0, 0777, NULL,
       "permissions of a unix socket file (octal); the web server needs read and write" },
+    { "listen_owner", CONF_STRING, P, POFF(listen_owner), "", 0, 0, NULL,
+      "owner (user name or uid) of a unix socket file; empty: the spawner's user" },
+    { "listen_group", CONF_STRING, P, POFF(listen_group), "", 0, 0, NULL,
+      "group (name or gid) of a unix socket file, e.g. the web server's; empty: the spawner's" },
+    { "user", CONF_STRING, P, POFF(user), "", 0, 0, NULL,
+      "user (name or uid) the workers and their browsers run as; empty: the spawner's user" },
+    { "group", CONF_STRING, P, POFF(group), "", 0, 0, NULL,
+      "group (name or gid) the workers run as; empty: the primary group of user" },
     { "workers", CONF_INT, P, POFF(workers), "2", 1, 1024, NULL,
       "worker processes in the pool, all accepting on its socket" },
     { "threads", CONF_INT, P, POFF(threads), "0", 0, 1024, NULL,
       "request threads per worker; 0: derived from browsers x pages_per_browser" },
     { "max_requests", CONF_INT, P, POFF(max_requests), "0", 0, INT_MAX, NULL,
-      "a worker exits and is replaced after this many requests; 0: never" },
+      "a worker is drained and replaced after this many requests; 0: never" },
+    { "max_memory", CONF_SIZE, P, POFF(max_memory), "0", 0, 1024 * GIB, NULL,
+      "a worker is drained and replaced when it and its browsers use more (PSS); 0: never" },
+    { "request_terminate_timeout", CONF_MSEC, P, POFF(request_terminate_timeout), "0", 0,
+      3600000, NULL, "a request running longer gets its worker killed and replaced; 0: off; "
+      "else above request_timeout" },
+    { "liveness_timeout", CONF_MSEC, P, POFF(liveness_timeout), "30000", 0, 3600000, NULL,
+      "a worker whose heartbeat is older than this is killed and replaced; 0: off" },
+    { "ready_timeout", CONF_MSEC, P, POFF(ready_timeout), "60000", 1000, 3600000, NULL,
+      "how long a new worker may take to be ready when it replaces another (reload, recycle)" },
 
     /* pools: browsers */
     { "chromium", CONF_PATH, P, POFF(chromium), "/usr/lib/chromium/chromium", 0, 0, NULL,
@@ -111,7 +133,9 @@ static const char *const aliases[][2] = {
     { "pid", "pid_file" },
     { "listen.mode", "listen_mode" },
     { "process_control_timeout", "shutdown_timeout" },
-    { "request_terminate_timeout", "request_timeout" },
+    { "listen.owner", "listen_owner" },
+    { "listen.group", "listen_group" },
+    { "listen.backlog", "listen_backlog" },
 };
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -410,6 +434,8 @@ static void
 pool_free(struct conf_pool *p)
 {
     fields_free(P, p);
+    free(p->key_lines);
+    p->key_lines = NULL;
     free(p->name);
     p->name = NULL;
 }
@@ -661,25 +687,103 @@ key_line(const int *lines, const struct conf_pool *p, const char *key)
     return lines != NULL ? p->line : 0;
 }
 
-/* 'lines' is NULL or one array of NOPTS lines per pool. */
+int
+conf_key_line(const struct conf *c, const struct conf_pool *p, const char *key)
+{
+    int i = opt_index(key);
+
+    if (p == NULL)
+        return c->global_lines != NULL && i >= 0 ? c->global_lines[i] : 0;
+    return p->key_lines != NULL ? key_line(p->key_lines, p, key) : p->line;
+}
+
+/* Is the pool's address a unix socket path? */
+static bool
+listen_is_unix(const char *listen)
+{
+    return listen[0] == '/' || strncmp(listen, "unix:", 5) == 0;
+}
+
+/* The rules that tie one pool's keys together. Returns the number of
+ * problems reported. */
 static int
-validate(const struct conf *c, const char *file, int *const *lines, struct buf *errors)
+validate_pool(const struct conf_pool *p, const char *file, const int *pl, struct buf *errors)
 {
     int nerr = 0;
 
+    if (p->browsers > 0 && p->pages_per_browser < 1) {
+        report(errors, file, key_line(pl, p, "pages_per_browser"), "pages_per_browser",
+               "[%s] must be at least 1 when browsers = %d (or set browsers = 0 for a "
+               "fetch-only pool)", p->name, p->browsers);
+        nerr++;
+    }
+    /* The worker ends a request itself at request_timeout; the spawner's
+     * kill is the last resort for a worker that failed to, so it must come
+     * later or it would cut short requests the worker still handles. */
+    if (p->request_terminate_timeout > 0 && p->request_terminate_timeout <= p->request_timeout) {
+        report(errors, file, key_line(pl, p, "request_terminate_timeout"),
+               "request_terminate_timeout", "[%s] %d ms must be above request_timeout (%d ms), "
+               "or 0 (off): the worker itself ends a request at request_timeout", p->name,
+               p->request_terminate_timeout, p->request_timeout);
+        nerr++;
+    }
+    /* Workers heartbeat once a second; a shorter window kills healthy ones. */
+    if (p->liveness_timeout > 0 && p->liveness_timeout < 3000) {
+        report(errors, file, key_line(pl, p, "liveness_timeout"), "liveness_timeout",
+               "[%s] %d ms is too short: must be 0 (off) or at least 3000 ms, as workers "
+               "heartbeat once a second", p->name, p->liveness_timeout);
+        nerr++;
+    }
+    if (p->group[0] != '\0' && p->user[0] == '\0') {
+        report(errors, file, key_line(pl, p, "group"), "group",
+               "[%s] group '%s' needs user: set the user the workers run as too", p->name,
+               p->group);
+        nerr++;
+    }
+    if (!listen_is_unix(p->listen)) {
+        static const char *const unix_only[] = { "listen_owner", "listen_group" };
+        for (size_t k = 0; k < 2; k++) {
+            const char *v = k == 0 ? p->listen_owner : p->listen_group;
+            if (v[0] == '\0')
+                continue;
+            report(errors, file, key_line(pl, p, unix_only[k]), unix_only[k],
+                   "[%s] applies to a unix socket file only, and listen is %s", p->name,
+                   p->listen);
+            nerr++;
+        }
+    }
+    return nerr;
+}
+
+/* With 'use_lines', problems name the lines kept in 'c' (conf_load);
+ * otherwise they are reported against 'file' alone (overrides). */
+static int
+validate(const struct conf *c, const char *file, bool use_lines, struct buf *errors)
+{
+    const int *gl = use_lines ? c->global_lines : NULL;
+    const struct conf_global *g = &c->global;
+    int nerr = 0;
+
+    /* PHP-FPM needs both to turn the emergency restart on; so do we, and
+     * say so instead of silently leaving it off. */
+    if ((g->emergency_restart_threshold > 0) != (g->emergency_restart_interval > 0)) {
+        const char *set = g->emergency_restart_threshold > 0 ? "emergency_restart_threshold"
+                                                             : "emergency_restart_interval";
+        const char *unset = g->emergency_restart_threshold > 0 ? "emergency_restart_interval"
+                                                               : "emergency_restart_threshold";
+        int i = opt_index(set);
+        report(errors, file, gl != NULL && i >= 0 ? gl[i] : 0, set,
+               "needs %s too (set both, or neither to leave the emergency restart off)", unset);
+        nerr++;
+    }
     for (size_t i = 0; i < c->npools; i++) {
         const struct conf_pool *p = &c->pools[i];
-        const int *pl = lines != NULL ? lines[i] : NULL;
+        const int *pl = use_lines ? p->key_lines : NULL;
         struct sockaddr_storage a, b;
         socklen_t al, bl;
         char err[256];
 
-        if (p->browsers > 0 && p->pages_per_browser < 1) {
-            report(errors, file, key_line(pl, p, "pages_per_browser"), "pages_per_browser",
-                   "[%s] must be at least 1 when browsers = %d (or set browsers = 0 for a "
-                   "fetch-only pool)", p->name, p->browsers);
-            nerr++;
-        }
+        nerr += validate_pool(p, file, pl, errors);
         if (conf_listen_parse(p->listen, &a, &al, err, sizeof err) != RC_OK)
             continue; /* Already reported where it was set. */
         for (size_t j = 0; j < i; j++) {
@@ -700,7 +804,7 @@ validate(const struct conf *c, const char *file, int *const *lines, struct buf *
 int
 conf_validate(const struct conf *c, const char *origin, struct buf *errors)
 {
-    return validate(c, origin, NULL, errors);
+    return validate(c, origin, false, errors);
 }
 
 /* ---- the file parser ---------------------------------------------------- */
@@ -1026,7 +1130,15 @@ conf_load(const char *path, struct conf *c, struct buf *errors)
     }
     if (c->npools == 0 && pool_new_parsed(&ps, "default", 0) != RC_OK)
         goto oom;
-    if (validate(c, path, ps.plines, errors) != RC_OK)
+    /* The lines move into the conf, for conf_key_line() and the rules. */
+    if ((c->global_lines = malloc(sizeof ps.glines)) == NULL)
+        goto oom;
+    memcpy(c->global_lines, ps.glines, sizeof ps.glines);
+    for (size_t i = 0; i < c->npools; i++) {
+        c->pools[i].key_lines = ps.plines[i];
+        ps.plines[i] = NULL;
+    }
+    if (validate(c, path, true, errors) != RC_OK)
         ps.nerr++;
     if (ps.nerr > 0) {
         rc = RC_INVALID;
@@ -1069,6 +1181,7 @@ conf_free(struct conf *c)
         pool_free(&c->pools[i]);
     free(c->pools);
     fields_free(G, &c->global);
+    free(c->global_lines);
     free(c->path);
     memset(c, 0, sizeof *c);
 }
@@ -1106,7 +1219,7 @@ conf_override(struct conf *c, const char *key, const char *value, const char *or
         report(errors, origin, 0, key, "%s", err);
         return RC_INVALID;
     }
-    return validate(c, origin, NULL, errors);
+    return validate(c, origin, false, errors);
 }
 
 void

@@ -28,6 +28,14 @@ struct conf_pool {
     int workers;                /* workers per pool (static) */
     int threads;                /* request threads per worker; 0 = derived */
     int max_requests;           /* recycle a worker after N requests; 0 = never */
+    char *listen_owner;         /* owner of a unix socket file; empty: the spawner's user */
+    char *listen_group;         /* group of a unix socket file; empty: the spawner's group */
+    char *user;                 /* run the workers as this user; empty: the spawner's */
+    char *group;                /* and this group; empty: the user's primary group */
+    int64_t max_memory;         /* recycle a worker above this PSS (bytes); 0 = never */
+    int request_terminate_timeout; /* ms; kill a worker with a request this old; 0 = off */
+    int liveness_timeout;       /* ms; kill a worker whose heartbeat is this old; 0 = off */
+    int ready_timeout;          /* ms a replacement worker may take to become ready */
 
     /* browsers */
     char *chromium;             /* path of the Chromium binary */
@@ -47,6 +55,8 @@ struct conf_pool {
     /* URL policy */
     char *allow_networks;       /* CIDR list, may be empty */
     char *deny_networks;        /* CIDR list, may be empty */
+
+    int *key_lines;             /* private: the line each key was set on (conf_key_line) */
 };
 
 struct conf_global {
@@ -56,6 +66,8 @@ struct conf_global {
     int shutdown_timeout;       /* ms allowed for graceful stop before TERM/KILL */
     int daemonize;              /* bool: the spawner detaches unless --foreground */
     char *worker_binary;        /* empty: rendercgi-worker beside the spawner */
+    int emergency_restart_threshold; /* crashes within the interval that restart all; 0 = off */
+    int emergency_restart_interval;  /* ms; 0 = off */
 };
 
 struct conf {
@@ -63,6 +75,7 @@ struct conf {
     struct conf_global global;
     struct conf_pool *pools;
     size_t npools;
+    int *global_lines;          /* private: the line each [global] key was set on */
 };
 
 /* The kinds of value a key takes. The C type of the field is given in
@@ -105,6 +118,13 @@ int conf_load(const char *path, struct conf *c, struct buf *errors);
 void conf_free(struct conf *c);
 /* The pool called 'name', or NULL. Borrowed from 'c'. */
 const struct conf_pool *conf_pool_find(const struct conf *c, const char *name);
+
+/* The line of 'path' where 'key' was set: in pool 'p', or in [global] when
+ * 'p' is NULL. A pool key the file does not set gives the line of the pool's
+ * section header; 0 when there is no line to name (built-in defaults, the
+ * implicit pool "default", a [global] key not in the file). For callers that
+ * add their own checks and report them as "FILE:LINE: KEY: message". */
+int conf_key_line(const struct conf *c, const struct conf_pool *p, const char *key);
 
 /* The key table: every key there is, '*n' rows. Static; never free it. */
 const struct conf_opt *conf_options(size_t *n);

@@ -1,9 +1,11 @@
 /* children.c — fork and exec of one worker; see children.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "children.h"
 #include "log.h"
+#include "privs.h"
 #include "rc.h"
 #include "signals.h"
 
@@ -41,31 +44,133 @@ children_tmpdir(pid_t pid, char *buf, size_t len)
              (int)pid);
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Empty the directory open as 'dfd' (taken over and closed), descending by
+ * file descriptor with O_NOFOLLOW: a symbolic link is removed, never
+ * followed, whatever its owner swaps in meanwhile. */
+static void
+tree_empty(int dfd, int depth)
 {
-    (void)st; (void)flag; (void)ftw;
-    remove(path);
-    return 0;
+    DIR *d = fdopendir(dfd);
+    struct dirent *de;
+
+    if (d == NULL) {
+        close(dfd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        int sub;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM))
+            continue;
+        sub = depth < 64 ? openat(dirfd(d), de->d_name,
+                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                         : -1;
+        if (sub >= 0)
+            tree_empty(sub, depth + 1);
+        (void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
 }
 
 void
 children_tmpdir_remove(pid_t pid)
 {
     char dir[PATH_MAX];
-    struct stat st;
+    int fd;
 
     children_tmpdir(pid, dir, sizeof dir);
-    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+        return;
+    tree_empty(fd, 0);
+    if (rmdir(dir) == -1 && errno != ENOENT)
+        log_errno(LOG_WARN, "removing %s", dir);
+}
+
+/* Is 'pid' a running process (not gone, not a zombie nobody reaped)? */
+static bool
+pid_running(pid_t pid)
+{
+    char path[64], line[512], *rp;
+    ssize_t n;
+    int fd;
+
+    if (kill(pid, 0) == -1 && errno == ESRCH)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+        return errno != ENOENT;
+    n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    line[n] = '\0';
+    rp = strrchr(line, ')');
+    return rp == NULL || (rp[1] != '\0' && rp[2] != 'Z' && rp[2] != 'X');
+}
+
+int
+children_tmpdir_sweep(void)
+{
+    const char *base = getenv("TMPDIR");
+    struct dirent *de;
+    int n = 0;
+    DIR *d;
+
+    if ((d = opendir(base != NULL && base[0] == '/' ? base : "/tmp")) == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long pid;
+        if (strncmp(de->d_name, "rendercgi-worker.", 17) != 0)
+            continue;
+        pid = strtol(de->d_name + 17, &end, 10);
+        if (*end != '\0' || pid <= 1 || pid > INT32_MAX)
+            continue;
+        /* A live process of that pid may be a worker of another spawner. */
+        if (pid_running((pid_t)pid))
+            continue;
+        children_tmpdir_remove((pid_t)pid);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* In the child: make the private TMPDIR as the worker's user. One left by
+ * an earlier process with the same pid is reused only if it is a real
+ * directory of ours that nobody else can enter. */
+static int
+tmpdir_make(const char *dir)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) == 0)
+        return RC_OK;
+    if (errno != EEXIST)
+        return RC_ERROR;
+    if (lstat(dir, &st) == -1)
+        return RC_ERROR;
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077) != 0) {
+        errno = EEXIST;
+        return RC_ERROR;
+    }
+    return RC_OK;
+}
+
+/* Put 'fd' at 'target' in the child, where 'fd' may itself be 0-3. */
+static int
+fd_place(int fd, int target)
+{
+    return dup2(fd, target) == -1 ? RC_ERROR : RC_OK;
 }
 
 /* Runs in the child; never returns. */
 static void __attribute__((noreturn))
 child_exec(const struct child_spec *s, pid_t parent)
 {
-    char *argv[8];
-    int i = 0;
+    char *argv[8], tmp[PATH_MAX], num[16];
+    int i = 0, lfd, sbfd = -1, logfd = -1;
 
     signals_reset_for_exec();
     /* Own session and process group: Ctrl-C at the terminal reaches the
@@ -73,28 +178,54 @@ child_exec(const struct child_spec *s, pid_t parent)
      * a dead worker's leftovers by their session id. */
     if (setsid() == -1)
         log_errno(LOG_WARN, "[pool %s] worker %d: setsid", s->pool, (int)getpid());
-    /* If the spawner dies, so do its workers... */
+    if (s->privs != NULL && privs_apply(s->privs) != RC_OK) {
+        log_errno(LOG_ERR, "[pool %s] worker %d: cannot become user %s", s->pool, (int)getpid(),
+                  s->privs->user);
+        _exit(126);
+    }
+    /* If the spawner dies, so do its workers. Set after the change of
+     * user, which would clear it... */
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
         log_errno(LOG_WARN, "[pool %s] worker %d: PR_SET_PDEATHSIG", s->pool, (int)getpid());
-    /* ...including when it died before the line above took effect. */
+    /* ...and including when it died before the line above took effect. */
     if (getppid() != parent)
         _exit(1);
-    if (s->listen_fd == 0) {
-        /* dup2 onto itself would keep close-on-exec. */
-        if (fcntl(0, F_SETFD, 0) == -1)
-            _exit(126);
-    } else if (dup2(s->listen_fd, 0) == -1) {
+    /* Lift every source above the targets first, so that placing one never
+     * overwrites another (the sources may sit on 0-3 themselves). */
+    if ((lfd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 10)) == -1 ||
+        (s->sb_fd >= 0 && (sbfd = fcntl(s->sb_fd, F_DUPFD_CLOEXEC, 10)) == -1) ||
+        (s->log_fd >= 0 && (logfd = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 10)) == -1)) {
+        log_errno(LOG_ERR, "[pool %s] worker %d: F_DUPFD", s->pool, (int)getpid());
+        _exit(126);
+    }
+    if (fd_place(lfd, 0) != RC_OK || (logfd >= 0 && fd_place(logfd, 2) != RC_OK) ||
+        (sbfd >= 0 && fd_place(sbfd, CHILDREN_SB_FD) != RC_OK)) {
         log_errno(LOG_ERR, "[pool %s] worker %d: dup2", s->pool, (int)getpid());
         _exit(126);
     }
-    close_from(3);
+    close_from(sbfd >= 0 ? CHILDREN_SB_FD + 1 : 3);
+    if (sbfd >= 0) {
+        snprintf(num, sizeof num, "%d", s->sb_index);
+        if (setenv(CHILDREN_SB_FD_ENV, "3", 1) == -1 ||
+            setenv(CHILDREN_SB_INDEX_ENV, num, 1) == -1)
+            _exit(126);
+    }
+    /* Not socket-activated, whatever our own environment says: fd 0 is the
+     * socket. */
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDNAMES");
+    /* A directory the new user may not enter would fail odd things later. */
+    if (s->privs != NULL && s->privs->change && chdir("/") == -1)
+        log_errno(LOG_WARN, "[pool %s] worker %d: chdir /", s->pool, (int)getpid());
     /* A private TMPDIR (Chromium profiles, its shared-memory files): a worker
      * killed with -9 cannot clean up, so the spawner removes it. */
-    char tmp[PATH_MAX];
     children_tmpdir(getpid(), tmp, sizeof tmp);
-    if ((mkdir(tmp, 0700) == -1 && errno != EEXIST) || setenv("TMPDIR", tmp, 1) == -1)
-        log_errno(LOG_WARN, "[pool %s] worker %d: private TMPDIR %s", s->pool, (int)getpid(),
+    if (tmpdir_make(tmp) != RC_OK || setenv("TMPDIR", tmp, 1) == -1) {
+        log_errno(LOG_ERR, "[pool %s] worker %d: private TMPDIR %s", s->pool, (int)getpid(),
                   tmp);
+        _exit(126);
+    }
     argv[i++] = (char *)s->binary;
     if (s->conf_path != NULL) {
         argv[i++] = (char *)"-c";

@@ -9,6 +9,13 @@ spawner_libspawner_a_SOURCES = \
 	spawner/procs.c spawner/procs.h \
 	spawner/supervise.c spawner/supervise.h \
 	spawner/daemon.c spawner/daemon.h \
+	spawner/privs.c spawner/privs.h \
+	spawner/confgen.c spawner/confgen.h \
+	spawner/logfile.c spawner/logfile.h \
+	spawner/watchdog.c spawner/watchdog.h \
+	spawner/pools.c spawner/pools.h \
+	spawner/replace.c spawner/replace.h \
+	spawner/reload.c spawner/reload.h \
 	spawner/master.c spawner/master.h
 
 SPAWNER_LIBS = spawner/libspawner.a common/libcommon.a

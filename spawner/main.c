@@ -1,8 +1,9 @@
 /* main.c — rendercgi-spawner: read the command line, then sequence the
- * inits (config → sockets → log file → detach → pid file → subreaper →
- * signals → workers → supervise). Each init that holds something registers
- * its teardown; they run in reverse order on the way out, like PHP-FPM's
- * fpm.c. The work itself is in the other files of spawner/. */
+ * inits (config → sockets and scoreboards → log file → detach → pid file →
+ * subreaper → signals → workers → supervise). Each init that holds
+ * something registers its teardown; they run in reverse order on the way
+ * out, like PHP-FPM's fpm.c. The work itself is in the other files of
+ * spawner/. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,8 +20,10 @@
 
 #include "children.h"
 #include "conf.h"
+#include "confgen.h"
 #include "daemon.h"
 #include "log.h"
+#include "logfile.h"
 #include "master.h"
 #include "rc.h"
 #include "signals.h"
@@ -87,11 +90,14 @@ usage(FILE *out)
             "  -V, --version         show the version and exit\n"
             "\n"
             "Workers run as \"rendercgi-worker [-c FILE] --pool NAME\" with the pool's\n"
-            "listening socket on fd 0. The worker binary is $%s if set, else the\n"
+            "listening socket on fd 0 and its scoreboard on fd 3, as the pool's user when\n"
+            "started as root. The worker binary is $%s if set, else the\n"
             "[global] key worker_binary, else rendercgi-worker beside this program.\n"
             "\n"
             "Signals: SIGTERM, SIGINT, SIGQUIT stop (workers get shutdown_timeout to finish,\n"
-            "then SIGKILL; a second signal kills at once). SIGHUP: reload (not yet).\n"
+            "then SIGKILL; a second signal kills at once). SIGHUP re-reads FILE and replaces\n"
+            "the workers one at a time (an invalid FILE changes nothing). SIGUSR1 reopens\n"
+            "error_log.\n"
             "Exit status: 0 ok, 1 runtime error, 2 usage or configuration error.\n",
             DEFAULT_CONF, CHILDREN_WORKER_ENV);
 }
@@ -147,7 +153,7 @@ list_keys(void)
     size_t n;
     const struct conf_opt *o = conf_options(&n);
 
-    printf("%-20s %-7s %-9s %-28s %s\n", "KEY", "SECTION", "TYPE", "DEFAULT", "MEANING");
+    printf("%-27s %-7s %-9s %-28s %s\n", "KEY", "SECTION", "TYPE", "DEFAULT", "MEANING");
     for (size_t i = 0; i < n; i++) {
         char def[64], range[64] = "";
         snprintf(def, sizeof def, "%s", o[i].def[0] ? o[i].def : "(empty)");
@@ -156,7 +162,7 @@ list_keys(void)
         else if (o[i].type == CONF_INT || o[i].type == CONF_MSEC)
             snprintf(range, sizeof range, " (%lld..%lld%s)", (long long)o[i].min,
                      (long long)o[i].max, o[i].type == CONF_MSEC ? " ms" : "");
-        printf("%-20s %-7s %-9s %-28s %s%s\n", o[i].name,
+        printf("%-27s %-7s %-9s %-28s %s%s\n", o[i].name,
                o[i].scope == CONF_SCOPE_GLOBAL ? "global" : "pool", conf_type_name(o[i].type),
                def, o[i].doc, range);
     }
@@ -183,36 +189,21 @@ std_fds_open(void)
 /* Load the config (or the defaults) and apply the command-line overrides.
  * Returns EXIT_OK or EXIT_USAGE; config errors are printed to stderr. */
 static int
-config_init(const struct options *o, struct conf *c)
+config_init(const struct options *o, struct overrides *ovr, const char **file,
+            struct confgen **gen)
 {
+    static char pidfile[PATH_MAX];
     struct buf errs;
-    const char *file = o->config;
-    char pidfile[PATH_MAX];
-    int rc, status = EXIT_USAGE;
+    int status = EXIT_OK;
 
     buf_init(&errs, 1 << 16);
-    if (file == NULL && access(DEFAULT_CONF, F_OK) == 0)
-        file = DEFAULT_CONF;
-    if (file != NULL) {
-        rc = conf_load(file, c, &errs);
-    } else {
-        rc = conf_defaults(c);
-        if (rc != RC_OK)
-            buf_puts(&errs, "rendercgi-spawner: out of memory\n");
-    }
-    if (rc != RC_OK)
-        goto out;
-    if (o->listen != NULL && c->npools > 1) {
-        buf_printf(&errs, "rendercgi-spawner: --listen needs a configuration with one pool "
-                   "(%s has %zu)\n", file, c->npools);
-        goto out_free;
-    }
-    if (o->workers != NULL &&
-        conf_override(c, "workers", o->workers, "command line", &errs) != RC_OK)
-        goto out_free;
-    if (o->listen != NULL &&
-        conf_override(c, "listen", o->listen, "command line", &errs) != RC_OK)
-        goto out_free;
+    memset(ovr, 0, sizeof *ovr);
+    *file = o->config;
+    if (*file == NULL && access(DEFAULT_CONF, F_OK) == 0)
+        *file = DEFAULT_CONF;
+    ovr->config = *file;
+    ovr->workers = o->workers;
+    ovr->listen = o->listen;
     if (o->pidfile != NULL) {
         /* Relative is fine on the command line: it is made absolute here,
          * before the daemon changes directory. */
@@ -223,14 +214,10 @@ config_init(const struct options *o, struct conf *c)
         } else {
             snprintf(pidfile, sizeof pidfile, "%s", o->pidfile);
         }
-        if (conf_override(c, "pid_file", pidfile, "command line", &errs) != RC_OK)
-            goto out_free;
+        ovr->pidfile = pidfile;
     }
-    status = EXIT_OK;
-    goto out;
-out_free:
-    conf_free(c);
-out:
+    if (confgen_load(*file, ovr, gen, &errs) != RC_OK)
+        status = EXIT_USAGE;
     if (errs.len > 0)
         fputs(errs.data, stderr);
     buf_free(&errs);
@@ -242,39 +229,14 @@ test_config_report(const struct conf *c)
 {
     printf("rendercgi-spawner: configuration %s is valid\n",
            c->path != NULL ? c->path : "(built-in defaults)");
-    for (size_t i = 0; i < c->npools; i++)
-        printf("  [pool %s] %d worker%s on %s, %d browser%s x %d pages\n", c->pools[i].name,
-               c->pools[i].workers, c->pools[i].workers == 1 ? "" : "s", c->pools[i].listen,
-               c->pools[i].browsers, c->pools[i].browsers == 1 ? "" : "s",
-               c->pools[i].pages_per_browser);
-}
-
-/* Send our stderr (and so the workers') to error_log, if one is set. */
-static int
-error_log_init(const struct conf *c)
-{
-    int fd;
-
-    if (c->global.error_log[0] == '\0')
-        return RC_OK;
-    fd = open(c->global.error_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd == -1) {
-        log_errno(LOG_ERR, "error_log %s", c->global.error_log);
-        return RC_ERROR;
+    for (size_t i = 0; i < c->npools; i++) {
+        const struct conf_pool *p = &c->pools[i];
+        printf("  [pool %s] %d worker%s on %s, %d browser%s x %d pages, as %s\n", p->name,
+               p->workers, p->workers == 1 ? "" : "s", p->listen, p->browsers,
+               p->browsers == 1 ? "" : "s", p->pages_per_browser,
+               p->user[0] != '\0' ? p->user : geteuid() == 0 ? "root (no user set)"
+                                                              : "the spawner's user");
     }
-    if (dup2(fd, STDERR_FILENO) == -1) {
-        log_errno(LOG_ERR, "error_log %s: dup2", c->global.error_log);
-        close(fd);
-        return RC_ERROR;
-    }
-    close(fd);
-    return RC_OK;
-}
-
-static void
-td_conf(void *arg)
-{
-    conf_free(arg);
 }
 
 static void
@@ -295,15 +257,23 @@ td_signals(void *arg)
     signals_close();
 }
 
+static void
+td_logfile(void *arg)
+{
+    logfile_close();
+}
+
 int
 main(int argc, char **argv)
 {
-    static struct conf conf;
     static struct master master;
+    static char conf_path[PATH_MAX], pid_file[PATH_MAX];
     struct options opt;
-    char worker_bin[PATH_MAX], conf_path[PATH_MAX];
-    const char *workers_conf = NULL;
-    int ready_fd = -1, status;
+    struct overrides ovr;
+    struct confgen *gen = NULL;
+    char worker_bin[PATH_MAX];
+    const char *file = NULL, *workers_conf = NULL;
+    int ready_fd = -1, status, lvl, stale;
     bool foreground;
 
     std_fds_open();
@@ -314,46 +284,53 @@ main(int argc, char **argv)
         list_keys();
         return EXIT_OK;
     }
-    if ((status = config_init(&opt, &conf)) != EXIT_OK)
+    if ((status = config_init(&opt, &ovr, &file, &gen)) != EXIT_OK)
         return status;
-    teardown_push(td_conf, &conf);
-    status = EXIT_RUNTIME;
     if (opt.print || opt.test) {
         struct buf out;
         buf_init(&out, 1 << 20);
-        if (opt.print && conf_print(&conf, &out) == RC_OK)
+        if (opt.print && conf_print(&gen->conf, &out) == RC_OK)
             fputs(out.data, stdout);
         if (opt.test)
-            test_config_report(&conf);
+            test_config_report(&gen->conf);
         buf_free(&out);
-        status = EXIT_OK;
-        goto out;
+        confgen_unref(gen);
+        return EXIT_OK;
     }
-    log_init("spawner", (enum log_level)log_level_parse(conf.global.log_level));
+    status = EXIT_RUNTIME;
+    lvl = log_level_parse(gen->conf.global.log_level);
+    log_init("spawner", lvl < 0 ? LOG_INFO : (enum log_level)lvl);
 
-    /* Workers read the same file; give them an absolute path, because the
-     * daemon runs in "/". */
-    if (conf.path != NULL) {
-        if (realpath(conf.path, conf_path) == NULL) {
-            log_errno(LOG_ERR, "%s", conf.path);
-            goto out;
+    /* Workers read the same file, and SIGHUP reads it again: an absolute
+     * path, because the daemon runs in "/". */
+    if (gen->conf.path != NULL) {
+        if (realpath(gen->conf.path, conf_path) == NULL) {
+            log_errno(LOG_ERR, "%s", gen->conf.path);
+            confgen_unref(gen);
+            return status;
         }
         workers_conf = conf_path;
     }
-    if (children_worker_path(conf.global.worker_binary, worker_bin, sizeof worker_bin) != RC_OK)
-        goto out;
+    if (children_worker_path(gen->conf.global.worker_binary, worker_bin, sizeof worker_bin) !=
+        RC_OK) {
+        confgen_unref(gen);
+        return status;
+    }
+    snprintf(pid_file, sizeof pid_file, "%s", gen->conf.global.pid_file);
+    foreground = opt.foreground || !gen->conf.global.daemonize;
+    /* The master takes the configuration over, also when it fails. */
     teardown_push(td_master, &master);
-    if (master_init(&master, &conf, workers_conf, worker_bin) != RC_OK)
+    if (master_init(&master, gen, &ovr, workers_conf, workers_conf, worker_bin) != RC_OK)
         goto out;
-    if (error_log_init(&conf) != RC_OK)
+    teardown_push(td_logfile, NULL);
+    if (logfile_open(master.gen->conf.global.error_log) != RC_OK)
         goto out;
-    foreground = opt.foreground || !conf.global.daemonize;
     if (!foreground && daemon_detach(&ready_fd) != RC_OK)
         goto out;
-    if (conf.global.pid_file[0] != '\0') {
-        if (pidfile_write(conf.global.pid_file) != RC_OK)
+    if (pid_file[0] != '\0') {
+        if (pidfile_write(pid_file) != RC_OK)
             goto out;
-        teardown_push(td_pidfile, conf.global.pid_file);
+        teardown_push(td_pidfile, pid_file);
     }
     /* Browsers re-parented from dead workers come to us, not to init, so we
      * can kill them (see procs.c). */
@@ -362,9 +339,12 @@ main(int argc, char **argv)
     if (signals_init() != RC_OK)
         goto out;
     teardown_push(td_signals, NULL);
+    if ((stale = children_tmpdir_sweep()) > 0)
+        log_msg(LOG_INFO, "removed %d temporary director%s of workers that no longer run",
+                stale, stale == 1 ? "y" : "ies");
     log_msg(LOG_INFO, "rendercgi-spawner %s starting %zu pool%s (worker %s, config %s)",
-            PACKAGE_VERSION, conf.npools, conf.npools == 1 ? "" : "s", worker_bin,
-            workers_conf != NULL ? workers_conf : "built-in defaults");
+            PACKAGE_VERSION, master.gen->conf.npools, master.gen->conf.npools == 1 ? "" : "s",
+            worker_bin, workers_conf != NULL ? workers_conf : "built-in defaults");
     if (master_start(&master) != RC_OK) {
         daemon_ready(&ready_fd, false);
         /* Stop the workers that did start, as on SIGTERM. */

@@ -16,7 +16,7 @@
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t pending[64];
 
-static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
 #define NHANDLED (sizeof handled / sizeof handled[0])
 
 static void

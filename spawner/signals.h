@@ -12,8 +12,8 @@
 /* The bit for signal 's' in what signals_take() returns. */
 #define SIGNAL_BIT(s) ((uint64_t)1 << (s))
 
-/* Create the pipe and install handlers for SIGCHLD, SIGTERM, SIGINT, SIGQUIT
- * and SIGHUP; ignore SIGPIPE. RC_OK or RC_ERROR (logged). */
+/* Create the pipe and install handlers for SIGCHLD, SIGTERM, SIGINT, SIGQUIT,
+ * SIGHUP and SIGUSR1; ignore SIGPIPE. RC_OK or RC_ERROR (logged). */
 int signals_init(void);
 /* The pipe's read end, to poll for POLLIN. -1 before signals_init(). */
 int signals_fd(void);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "privs.h"
 #include "rc.h"
 #include "sockets.h"
 
@@ -108,7 +109,7 @@ open_unix(const struct conf_pool *p, const struct sockaddr_storage *ss, socklen_
         log_errno(LOG_ERR, "[pool %s] chmod %s", p->name, path);
         return RC_ERROR;
     }
-    return RC_OK;
+    return privs_socket_owner(p, path);
 }
 
 static int
@@ -157,6 +158,8 @@ sockets_open(const struct conf_pool *p, struct listener *l)
         log_errno(LOG_ERR, "[pool %s] strdup", p->name);
         return RC_ERROR;
     }
+    l->ss = ss;
+    l->sslen = len;
     rc = ss.ss_family == AF_UNIX ? open_unix(p, &ss, len, l) : open_inet(p, &ss, len, l);
     if (rc != RC_OK)
         goto fail;
@@ -185,7 +188,58 @@ sockets_close(struct listener *l, bool remove_file)
     }
     if (l->fd >= 0)
         close(l->fd);
+    l->fd = -1;
     free(l->addr);
     free(l->unix_path);
-    sockets_init(l);
+    l->addr = NULL;
+    l->unix_path = NULL;
+}
+
+bool
+sockets_match(const struct listener *l, const struct conf_pool *p)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[256];
+
+    if (l->sslen == 0 || conf_listen_parse(p->listen, &ss, &len, err, sizeof err) != RC_OK ||
+        len != l->sslen || ss.ss_family != l->ss.ss_family)
+        return false;
+    switch (ss.ss_family) {
+    case AF_UNIX:
+        return strcmp(((struct sockaddr_un *)&ss)->sun_path,
+                      ((const struct sockaddr_un *)&l->ss)->sun_path) == 0;
+    case AF_INET: {
+        const struct sockaddr_in *a = (const void *)&ss, *b = (const void *)&l->ss;
+        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    default: {
+        const struct sockaddr_in6 *a = (const void *)&ss, *b = (const void *)&l->ss;
+        return a->sin6_port == b->sin6_port &&
+               memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+    }
+    }
+}
+
+int
+sockets_update(struct listener *l, const struct conf_pool *p)
+{
+    int rc = RC_OK;
+
+    if (l->fd < 0)
+        return RC_ERROR;
+    /* listen() again on a listening socket only changes its backlog. */
+    if (listen(l->fd, p->listen_backlog) == -1) {
+        log_errno(LOG_WARN, "[pool %s] listen %s (new backlog)", p->name, p->listen);
+        rc = RC_ERROR;
+    }
+    if (l->unix_path != NULL) {
+        if (chmod(l->unix_path, (mode_t)p->listen_mode) == -1) {
+            log_errno(LOG_WARN, "[pool %s] chmod %s", p->name, l->unix_path);
+            rc = RC_ERROR;
+        }
+        if (privs_socket_owner(p, l->unix_path) != RC_OK)
+            rc = RC_ERROR;
+    }
+    return rc;
 }

@@ -103,6 +103,91 @@ supervise_stop_next(enum stop_state s, enum stop_event e)
     return s;
 }
 
+const char *
+supervise_slot_state_name(enum slot_state s)
+{
+    switch (s) {
+    case SLOT_FREE: return "free";
+    case SLOT_WAITING: return "waiting";
+    case SLOT_RUNNING: return "running";
+    case SLOT_STOPPING: return "stopping";
+    case SLOT_KILLING: return "killing";
+    }
+    return "?";
+}
+
+int
+supervise_serving(const struct slot_view *v, int n)
+{
+    int count = 0;
+
+    for (int i = 0; i < n; i++)
+        count += v[i].state == SLOT_WAITING ||
+                 (v[i].state == SLOT_RUNNING && !v[i].being_replaced);
+    return count;
+}
+
+int
+supervise_scale(const struct slot_view *v, int n, int target, int *out, int max, int *grow)
+{
+    int have = supervise_serving(v, n), k = 0;
+
+    *grow = have < target;
+    if (have < target) {
+        for (int i = 0; i < n && k < max && k < target - have; i++)
+            if (v[i].state == SLOT_FREE)
+                out[k++] = i;
+        return k;
+    }
+    /* Waiting slots cost nothing to let go. */
+    for (int i = 0; i < n && k < max && k < have - target; i++)
+        if (v[i].state == SLOT_WAITING)
+            out[k++] = i;
+    /* Then the oldest running workers, picked one by one. */
+    while (k < max && k < have - target) {
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            bool taken = false;
+            if (v[i].state != SLOT_RUNNING || v[i].being_replaced || v[i].on_probation)
+                continue;
+            for (int j = 0; j < k && !taken; j++)
+                taken = out[j] == i;
+            if (!taken && (best < 0 || v[i].started_ms < v[best].started_ms))
+                best = i;
+        }
+        if (best < 0)
+            break;
+        out[k++] = best;
+    }
+    return k;
+}
+
+int
+supervise_crash_signal(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGILL || sig == SIGFPE ||
+           sig == SIGSYS;
+}
+
+int
+supervise_crash_note(struct crash_ring *r, int64_t interval_ms, int64_t now)
+{
+    if (r->threshold <= 0 || interval_ms <= 0 || r->times == NULL)
+        return 0;
+    r->times[r->pos] = now;
+    r->pos = (r->pos + 1) % r->threshold;
+    if (r->count < r->threshold)
+        r->count++;
+    if (r->count < r->threshold)
+        return 0;
+    /* Full ring: the oldest entry is the one about to be overwritten. */
+    if (now - r->times[r->pos] > interval_ms)
+        return 0;
+    r->count = 0;
+    r->pos = 0;
+    return 1;
+}
+
 static const struct proc_info *
 proc_find(const struct proc_info *procs, size_t n, int pid)
 {

@@ -60,6 +60,61 @@ const char *supervise_stop_state_name(enum stop_state s);
  * the kill; nothing ever goes back to running. */
 enum stop_state supervise_stop_next(enum stop_state s, enum stop_event e);
 
+/* ---- a pool's workers ---------------------------------------------------
+ *
+ * A pool runs its workers in the entries ("slots") of its scoreboard, which
+ * has more entries than workers: a replacement starts in a spare entry while
+ * the worker it replaces still serves. */
+enum slot_state {
+    SLOT_FREE,     /* no worker, none wanted */
+    SLOT_WAITING,  /* a worker is wanted here, to start at restart_at (backoff) */
+    SLOT_RUNNING,  /* a worker runs */
+    SLOT_STOPPING, /* sent SIGTERM; SIGKILL at its deadline */
+    SLOT_KILLING,  /* sent SIGKILL; waiting to reap it */
+};
+
+const char *supervise_slot_state_name(enum slot_state s);
+
+/* What supervise_scale needs to know of a slot. */
+struct slot_view {
+    enum slot_state state;
+    int being_replaced; /* RUNNING, with a replacement starting elsewhere */
+    int on_probation;   /* RUNNING, a replacement not ready yet */
+    int64_t started_ms; /* RUNNING: when */
+};
+
+/* The workers a pool counts as its own: waiting to start, or running and not
+ * on their way out (a worker being replaced is counted through its
+ * replacement instead). */
+int supervise_serving(const struct slot_view *v, int n);
+
+/* Make 'target' workers of the slots 'v': returns how many slots to act
+ * on, written to 'out' (at most 'max'). With too few workers, the free
+ * slots that should wait for a start (lowest index first); with too many,
+ * the slots to let go: waiting ones first, then the oldest running ones
+ * (the most grown), never a replacement on probation or a worker already
+ * being replaced. 0: nothing to do. '*grow' says which (1: start, 0: stop). */
+int supervise_scale(const struct slot_view *v, int n, int target, int *out, int max, int *grow);
+
+/* ---- the emergency restart ----------------------------------------------
+ *
+ * As PHP-FPM's emergency_restart_threshold/interval: 'threshold' crashes
+ * within 'interval_ms' restart every worker. The last 'threshold' crash
+ * times are kept in a ring the caller allocates (threshold entries). */
+struct crash_ring {
+    int64_t *times;
+    int threshold, count, pos;
+};
+
+/* A signal that means the worker crashed (its code is broken), not that
+ * somebody stopped it: SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE, SIGSYS. */
+int supervise_crash_signal(int sig);
+/* Record a crash at 'now'. Returns 1 when the ring then holds 'threshold'
+ * crashes all within 'interval_ms' of 'now' (and empties the ring, so the
+ * next emergency needs as many crashes again); 0 otherwise, and always 0
+ * when the feature is off (threshold or interval 0). */
+int supervise_crash_note(struct crash_ring *r, int64_t interval_ms, int64_t now);
+
 /* A process as seen in /proc/PID/stat. */
 struct proc_info {
     int pid, ppid, pgid, sid;

@@ -124,11 +124,12 @@ def fd_inodes(pid):
 
 
 def unix_listen_inode(path):
-    """The inode of the socket listening at 'path', from /proc/net/unix."""
+    """The inode of the socket listening at 'path', from /proc/net/unix
+    (accepted connections show the path too, without the listening flag)."""
     with open('/proc/net/unix') as f:
         for line in f.readlines()[1:]:
             parts = line.split()
-            if len(parts) >= 8 and parts[7] == path:
+            if len(parts) >= 8 and parts[7] == path and int(parts[3], 16) & 0x10000:
                 return int(parts[6])
     return None
 
@@ -149,11 +150,13 @@ def free_port(family=socket.AF_INET, host='127.0.0.1'):
         return s.getsockname()[1]
 
 
-def ask(family, addr):
-    """Connect to a pool and return (pid, pool) of the worker that answered."""
+def ask(family, addr, line=''):
+    """Connect to a pool, send one request line (see fake_worker.c) and
+    return (pid, pool) of the worker that answered."""
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(5)
         s.connect(addr)
+        s.sendall(line.encode() + b'\n')
         data = b''
         while not data.endswith(b'\n'):
             chunk = s.recv(100)
@@ -272,6 +275,11 @@ class Spawner:
                         _kill(pid)
             except OSError:
                 pass
+        # The private TMPDIRs of workers a killed spawner could not remove.
+        for pid in self.started():
+            rec = self.record(pid)
+            if rec and rec.get('tmpdir', '-').startswith('/') and not alive(pid):
+                shutil.rmtree(rec['tmpdir'], ignore_errors=True)
 
 
 STARTED = []
@@ -284,7 +292,9 @@ def _kill(pid):
         pass
 
 
-class SpawnerTest(unittest.TestCase):
+class SpawnerCase(unittest.TestCase):
+    """The fixtures every spawner test uses (test_spawner_*.py import it):
+    a temp dir, and everything started killed at the end."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix='rcgi-spawner-')
@@ -312,6 +322,9 @@ class SpawnerTest(unittest.TestCase):
 
     def assert_gone(self, pids, what):
         wait_for(lambda: not any(alive(p) for p in pids), what + ' gone')
+
+
+class SpawnerTest(SpawnerCase):
 
     # ---- command line and --test-config ---------------------------------
 
@@ -404,7 +417,12 @@ class SpawnerTest(unittest.TestCase):
                 rec = sp.record(w)
                 self.assertEqual(rec['pool'], pool)
                 self.assertEqual(rec['conf'], sp.conf)
-                self.assertEqual(rec['fds'], '0,1,2')
+                # The socket, stdout, stderr and the scoreboard: nothing else.
+                self.assertEqual(rec['fds'], '0,1,2,3')
+                self.assertEqual(rec['sbfd'], '3')
+                self.assertEqual(os.readlink('/proc/%d/fd/3' % w).split(' ')[0],
+                                 '/memfd:rendercgi-scoreboard-%s' % pool)
+                self.assertTrue(rec['tmpdir'].endswith('/rendercgi-worker.%d' % w))
                 self.assertEqual(int(rec['sid']), w, 'worker leads its own session')
                 self.assertEqual(int(rec['pgid']), w)
                 self.assertEqual(int(rec['sigblk'], 16), 0, 'signal mask')

@@ -136,6 +136,19 @@ START_TEST(defaults_are_the_documented_values)
     ck_assert_int_eq(c.global.shutdown_timeout, 30000);
     ck_assert_int_eq(c.global.daemonize, 1);
     ck_assert_str_eq(c.global.worker_binary, "");
+    ck_assert_int_eq(c.global.emergency_restart_threshold, 0);
+    ck_assert_int_eq(c.global.emergency_restart_interval, 0);
+    ck_assert_str_eq(p->user, "");
+    ck_assert_str_eq(p->group, "");
+    ck_assert_str_eq(p->listen_owner, "");
+    ck_assert_str_eq(p->listen_group, "");
+    ck_assert_int_eq(p->max_memory, 0);
+    ck_assert_int_eq(p->request_terminate_timeout, 0);
+    ck_assert_int_eq(p->liveness_timeout, 30000);
+    ck_assert_int_eq(p->ready_timeout, 60000);
+    /* No file, no lines. */
+    ck_assert_int_eq(conf_key_line(&c, p, "workers"), 0);
+    ck_assert_int_eq(conf_key_line(&c, NULL, "pid_file"), 0);
     ck_assert_ptr_eq(conf_pool_find(&c, "default"), p);
     ck_assert_ptr_null(conf_pool_find(&c, "pdf"));
     conf_free(&c);
@@ -162,11 +175,15 @@ START_TEST(every_row_is_documented_unique_and_its_default_valid)
         /* The default, read back through the parser, is accepted. */
         ck_assert_msg(conf_override(&c, o[i].name, o[i].def, "default", &errs) == RC_OK,
                       "%s: %s", o[i].name, errs.data);
-        /* And it prints back as the default text (numbers in canonical form). */
-        char v[256];
+        /* And it prints back as text that reads back to the same value
+         * (numbers in canonical form: 16000000 bytes print as 15625K). */
+        char v[256], again[256];
         conf_format_value(&c, &c.pools[0], &o[i], v, sizeof v);
-        if (o[i].type != CONF_MSEC && o[i].type != CONF_INT)
+        if (o[i].type != CONF_MSEC && o[i].type != CONF_INT && o[i].type != CONF_SIZE)
             ck_assert_str_eq(v, o[i].def);
+        ck_assert_int_eq(conf_override(&c, o[i].name, v, "printed", &errs), RC_OK);
+        conf_format_value(&c, &c.pools[0], &o[i], again, sizeof again);
+        ck_assert_str_eq(again, v);
     }
     ck_assert_ptr_null(conf_option_find("nope"));
     conf_free(&c);
@@ -570,6 +587,89 @@ START_TEST(cross_key_pages_per_browser)
 }
 END_TEST
 
+START_TEST(cross_key_request_terminate_timeout_must_exceed_request_timeout)
+{
+    struct conf c;
+
+    expect_errors("request_timeout = 30s\nrequest_terminate_timeout = 30s\n",
+                  "test.conf:2: request_terminate_timeout: [default] 30000 ms must be above "
+                  "request_timeout (30000 ms), or 0 (off): the worker itself ends a request at "
+                  "request_timeout\n");
+    /* With request_timeout at its default, the line of the key that is set. */
+    expect_errors("[p]\nlisten = /p.sock\nrequest_terminate_timeout = 10s\n",
+                  "test.conf:3: request_terminate_timeout: [p] 10000 ms must be above "
+                  "request_timeout (30000 ms), or 0 (off): the worker itself ends a request at "
+                  "request_timeout\n");
+    expect_ok("request_terminate_timeout = 31s\n", &c);
+    ck_assert_int_eq(c.pools[0].request_terminate_timeout, 31000);
+    conf_free(&c);
+    expect_ok("request_terminate_timeout = 0\nrequest_timeout = 100\n", &c);
+    conf_free(&c);
+}
+END_TEST
+
+START_TEST(cross_key_liveness_group_and_socket_owner)
+{
+    struct conf c;
+
+    expect_errors("liveness_timeout = 1s\n",
+                  "test.conf:1: liveness_timeout: [default] 1000 ms is too short: must be 0 "
+                  "(off) or at least 3000 ms, as workers heartbeat once a second\n");
+    expect_errors("[p]\nlisten = /p.sock\ngroup = www-data\n",
+                  "test.conf:3: group: [p] group 'www-data' needs user: set the user the "
+                  "workers run as too\n");
+    expect_errors("listen = 127.0.0.1:9001\nlisten_owner = www-data\nlisten_group = www-data\n",
+                  "test.conf:2: listen_owner: [default] applies to a unix socket file only, "
+                  "and listen is 127.0.0.1:9001\n"
+                  "test.conf:3: listen_group: [default] applies to a unix socket file only, "
+                  "and listen is 127.0.0.1:9001\n");
+    expect_ok("liveness_timeout = 0\nlisten = unix:/r.sock\nlisten_group = x\n"
+              "user = nobody\ngroup = nogroup\nmax_memory = 2G\nready_timeout = 5s\n", &c);
+    ck_assert_int_eq(c.pools[0].liveness_timeout, 0);
+    ck_assert_str_eq(c.pools[0].listen_group, "x");
+    ck_assert_str_eq(c.pools[0].user, "nobody");
+    ck_assert_str_eq(c.pools[0].group, "nogroup");
+    ck_assert_int_eq(c.pools[0].max_memory, 2LL << 30);
+    ck_assert_int_eq(c.pools[0].ready_timeout, 5000);
+    conf_free(&c);
+}
+END_TEST
+
+START_TEST(cross_key_emergency_restart_needs_both_keys)
+{
+    struct conf c;
+
+    expect_errors("[global]\nemergency_restart_threshold = 10\n",
+                  "test.conf:2: emergency_restart_threshold: needs emergency_restart_interval "
+                  "too (set both, or neither to leave the emergency restart off)\n");
+    expect_errors("[global]\nlog_level = info\nemergency_restart_interval = 1s\n",
+                  "test.conf:3: emergency_restart_interval: needs emergency_restart_threshold "
+                  "too (set both, or neither to leave the emergency restart off)\n");
+    expect_ok("[global]\nemergency_restart_threshold = 10\nemergency_restart_interval = 60s\n",
+              &c);
+    ck_assert_int_eq(c.global.emergency_restart_threshold, 10);
+    ck_assert_int_eq(c.global.emergency_restart_interval, 60000);
+    conf_free(&c);
+}
+END_TEST
+
+START_TEST(key_lines_name_where_a_key_was_set)
+{
+    struct conf c;
+
+    expect_ok("workers = 3\n\n[global]\nlog_level = debug\n[b]\nlisten = /b.sock\n"
+              "; a comment\nqueue_max = 4\n", &c);
+    ck_assert_int_eq(conf_key_line(&c, &c.pools[0], "workers"), 1);
+    /* Not set: the implicit pool has no header line; [b] has one. */
+    ck_assert_int_eq(conf_key_line(&c, &c.pools[0], "listen"), 0);
+    ck_assert_int_eq(conf_key_line(&c, &c.pools[1], "queue_max"), 8);
+    ck_assert_int_eq(conf_key_line(&c, &c.pools[1], "user"), 5);
+    ck_assert_int_eq(conf_key_line(&c, NULL, "log_level"), 4);
+    ck_assert_int_eq(conf_key_line(&c, NULL, "pid_file"), 0);
+    conf_free(&c);
+}
+END_TEST
+
 START_TEST(all_errors_are_collected_in_file_order)
 {
     expect_errors("[global]\nlog_level = loud\nworkers = 1\n"
@@ -696,6 +796,10 @@ main(void)
     tcase_add_test(tc, malformed_lines_and_section_headers);
     tcase_add_test(tc, keys_in_the_wrong_scope);
     tcase_add_test(tc, cross_key_pages_per_browser);
+    tcase_add_test(tc, cross_key_request_terminate_timeout_must_exceed_request_timeout);
+    tcase_add_test(tc, cross_key_liveness_group_and_socket_owner);
+    tcase_add_test(tc, cross_key_emergency_restart_needs_both_keys);
+    tcase_add_test(tc, key_lines_name_where_a_key_was_set);
     tcase_add_test(tc, all_errors_are_collected_in_file_order);
     tcase_add_test(tc, missing_file_is_an_error_not_an_invalid_config);
     tcase_add_test(tc, override_sets_every_pool_and_checks_the_value);
