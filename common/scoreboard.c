@@ -129,6 +129,8 @@ scoreboard_attach(struct scoreboard **sb, struct sb_worker **self)
         munmap(map, (size_t)st.st_size);
         return RC_ERROR;
     }
+    /* The mapping is all we need: no child (Chromium) should hold the fd. */
+    close(fd);
     *sb = map;
     *self = &map->workers[idx];
     return RC_OK;

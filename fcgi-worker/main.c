@@ -124,15 +124,21 @@ request_thread_main(void *arg)
             w->requests_failed++;
         long total = ++w->requests_total;
         w->requests_active--;
+        report_request_done(w);
         /* Slot clean-up happens here, after the client has its response. */
         if (r.slot != NULL) {
             report_thread(t->index, SB_FINISHING, NULL);
             pool_checkin(w->pool, r.slot, r.slot_healthy);
         }
         request_free(&r);
-        if (w->conf->max_requests > 0 && total == w->conf->max_requests) {
-            log_msg(LOG_INFO, "worker: served max_requests=%d; stopping to be recycled",
-                    w->conf->max_requests);
+        /* Under rendercgi-spawner the spawner recycles us at max_requests,
+         * starting our replacement first; we stop on our own only without
+         * it, or at twice the count if it never came. */
+        long cap = report_scoreboard() != NULL ? 2L * w->conf->max_requests
+                                               : w->conf->max_requests;
+        if (w->conf->max_requests > 0 && total == cap) {
+            log_msg(LOG_INFO, "worker: served %ld requests (max_requests=%d); stopping to be "
+                    "recycled", total, w->conf->max_requests);
             kill(getpid(), SIGTERM);
         }
     }

@@ -79,6 +79,15 @@ self_memory(const char *field)
 }
 
 void
+report_request_done(struct worker *w)
+{
+    if (self == NULL)
+        return;
+    atomic_store(&self->requests, (long)w->requests_total);
+    atomic_store(&self->failed, (long)w->requests_failed);
+}
+
+void
 report_tick(struct worker *w)
 {
     struct pool_stats st;

@@ -15,6 +15,9 @@ void report_init(int nthreads);
 void report_free(void);
 /* Request thread 'idx' is now in state 'st' (for route 'route', or NULL). */
 void report_thread(int idx, enum sb_thread_state st, const char *route);
+/* A request finished: publish the counters at once (the spawner recycles a
+ * worker at max_requests by watching them). */
+void report_request_done(struct worker *w);
 /* Once a second from the main thread: heartbeat, readiness, counters, memory. */
 void report_tick(struct worker *w);
 /* The worker stopped accepting (graceful stop). */
