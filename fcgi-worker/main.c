@@ -43,8 +43,31 @@ struct request_thread {
  * connection to the first waiter in line, across all the workers sharing
  * the socket; with every idle thread waiting, a burst would go to whichever
  * worker queued its threads first (all of them, up to its thread count).
- * With one waiter per worker, connections alternate between workers. */
+ * With one waiter per worker, connections alternate between workers.
+ *
+ * A burst that is already in the listen queue is drained by whoever calls
+ * accept() first, though, so a worker whose page slots are all busy holds
+ * back for up to ACCEPT_HOLDBACK_MS (or until one of its requests ends):
+ * a worker with free slots takes the connection meanwhile. When every
+ * worker is busy, the connection is accepted after the hold-back and
+ * queued (or answered 503) as usual. */
+#define ACCEPT_HOLDBACK_MS 50
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t request_ended;
+
+static void
+accept_holdback(struct worker *w)
+{
+    int capacity = w->conf->browsers * w->conf->pages_per_browser;
+    struct timespec ts;
+
+    if (w->pool == NULL || capacity <= 0 || w->requests_active < capacity)
+        return;
+    clock_deadline_timespec(clock_ms() + ACCEPT_HOLDBACK_MS, &ts);
+    while (w->requests_active >= capacity && !w->stopping)
+        if (pthread_cond_timedwait(&request_ended, &accept_lock, &ts) != 0)
+            break;
+}
 
 static void
 usage(FILE *f)
@@ -95,6 +118,7 @@ request_thread_main(void *arg)
         /* SIGUSR2 may interrupt us only while we wait in accept. */
         report_thread(t->index, SB_IDLE, NULL);
         pthread_mutex_lock(&accept_lock);
+        accept_holdback(w);
         pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
         if (w->stopping) {
             pthread_sigmask(SIG_BLOCK, &wake, NULL);
@@ -124,6 +148,7 @@ request_thread_main(void *arg)
             w->requests_failed++;
         long total = ++w->requests_total;
         w->requests_active--;
+        pthread_cond_signal(&request_ended);
         report_request_done(w);
         /* Slot clean-up happens here, after the client has its response. */
         if (r.slot != NULL) {
@@ -278,6 +303,7 @@ main(int argc, char **argv)
     if ((threads = calloc((size_t)nthreads, sizeof *threads)) == NULL)
         goto out;
     report_init(nthreads);
+    clock_cond_init(&request_ended);
     for (int i = 0; i < nthreads; i++) {
         threads[i].index = i;
         threads[i].w = &w;

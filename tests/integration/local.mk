@@ -29,6 +29,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_crash.py \
 	tests/integration/test_recycle.py \
 	tests/integration/test_extract.py \
+	tests/integration/test_status.py \
+	tests/integration/test_balance.py \
 	tests/integration/test_render_options.py \
 	tests/integration/test_inputs.py \
 	tests/integration/test_screenshot.py \
