@@ -310,7 +310,7 @@ class Stack:
     def __init__(self, workers=2, browsers=1, pages_per_browser=2, queue_max=None,
                  request_timeout=None, max_requests=None, allow_networks='127.0.0.0/8',
                  extra=None, global_extra=None, examples=(ROOT_EXAMPLE,),
-                 wait_browsers=True):
+                 wait_browsers=True, ready_statuses=(200,)):
         self.pool = {
             'workers': workers,
             'browsers': browsers,
@@ -324,6 +324,9 @@ class Stack:
         self.global_extra = dict(global_extra or {})
         self.examples = list(examples)
         self.wait_browsers = wait_browsers
+        # /health statuses that count as "the stack is up" (503 too for a
+        # test of a worker whose browsers cannot start).
+        self.ready_statuses = tuple(ready_statuses)
         self.tmp = None
         self.fixture = None
         self.fixture_port = None
@@ -555,7 +558,7 @@ class Stack:
             self._check_running()
             try:
                 last = self.get('/health', timeout=10)
-                if last.status == 200:
+                if last.status in self.ready_statuses:
                     break
             except (OSError, http.client.HTTPException) as e:
                 last = e
