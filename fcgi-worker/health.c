@@ -9,24 +9,10 @@
 #include "clock.h"
 #include "handlers.h"
 #include "pool.h"
+#include "report.h"
 #include "request.h"
 #include "respond.h"
 #include "worker.h"
-
-/* Resident set size of this process (not its browsers), bytes. */
-static long long
-self_rss(void)
-{
-    long long pages = 0;
-    FILE *f = fopen("/proc/self/statm", "re");
-
-    if (f != NULL) {
-        if (fscanf(f, "%*s %lld", &pages) != 1)
-            pages = 0;
-        fclose(f);
-    }
-    return pages * sysconf(_SC_PAGESIZE);
-}
 
 void
 handle_health(struct request *r)
@@ -58,8 +44,9 @@ handle_health(struct request *r)
                w->conf->queue_max);
     buf_printf(&b, "\"requests\":{\"total\":%ld,\"failed\":%ld,\"active\":%d},",
                (long)w->requests_total, (long)w->requests_failed, (int)w->requests_active);
-    buf_printf(&b, "\"rss_bytes\":%lld,\"browsers_pss_bytes\":%lld,\"chromium\":", self_rss(),
-               (long long)st.pss_bytes);
+    /* This process alone (report.c measures it each second), not its browsers. */
+    buf_printf(&b, "\"rss_bytes\":%lld,\"browsers_pss_bytes\":%lld,\"chromium\":",
+               (long long)atomic_load(&report_self()->rss_bytes), (long long)st.pss_bytes);
     buf_json_string(&b, st.product);
     if (st.error[0] != '\0') {
         buf_puts(&b, ",\"error\":");
