@@ -8,4 +8,5 @@ common_libcommon_a_SOURCES = \
 	common/clock.c common/clock.h \
 	common/cidr.c common/cidr.h \
 	common/conf.c common/conf.h \
-	common/scoreboard.c common/scoreboard.h
+	common/scoreboard.c common/scoreboard.h \
+	common/proctable.c common/proctable.h

@@ -17,6 +17,7 @@
 #include "browser.h"
 #include "clock.h"
 #include "log.h"
+#include "proctable.h"
 #include "rc.h"
 
 /* CDP messages can carry a whole IO.read chunk or a DOM; cap them. */
@@ -352,30 +353,17 @@ pss_of(pid_t pid)
 int64_t
 browser_pss(const struct browser *b)
 {
+    struct proc_info *procs = NULL;
     int64_t total = 0;
-    struct dirent *de;
-    DIR *d;
+    size_t n = 0;
 
-    if (b->pid <= 0 || (d = opendir("/proc")) == NULL)
+    if (b->pid <= 0 || procs_snapshot(&procs, &n) != RC_OK)
         return -1;
-    while ((de = readdir(d)) != NULL) {
-        char path[64], stat[512], *rp;
-        int pgrp = 0;
-        FILE *f;
-        pid_t pid = (pid_t)atoi(de->d_name);
-        if (pid <= 0)
-            continue;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        if ((f = fopen(path, "re")) == NULL)
-            continue;
-        if (fgets(stat, sizeof stat, f) != NULL && (rp = strrchr(stat, ')')) != NULL &&
-            sscanf(rp + 2, "%*c %*d %d", &pgrp) == 1 && pgrp == b->pid) {
-            int64_t p = pss_of(pid);
-            if (p > 0)
-                total += p;
-        }
-        fclose(f);
+    for (size_t i = 0; i < n; i++) {
+        int64_t p;
+        if (procs[i].pgid == b->pid && (p = pss_of(procs[i].pid)) > 0)
+            total += p;
     }
-    closedir(d);
+    free(procs);
     return total;
 }

@@ -8,7 +8,6 @@
  *   DEAD      it crashed or misbehaved; killed, restarted once idle
  * Transitions: STARTING→READY|STARTING(retry), READY→DRAINING|DEAD,
  * DRAINING→DEAD, DEAD→STARTING. Only the supervisor launches and stops. */
-#include <dirent.h>
 #include <poll.h>
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "page.h"
 #include "pool.h"
+#include "proctable.h"
 #include "rc.h"
 
 #define LAUNCH_TIMEOUT_MS 30000
@@ -261,42 +261,27 @@ check_memory(struct pool *p)
 static void
 reap_strays(struct pool *p)
 {
+    struct proc_info *procs = NULL;
     pid_t live[64];
     int nlive = 0;
-    struct dirent *de;
-    DIR *d;
+    size_t n = 0;
 
     pthread_mutex_lock(&p->mu);
     for (int i = 0; i < p->nbrowsers && nlive < 64; i++)
         if (p->browsers[i].b.pid > 0)
             live[nlive++] = p->browsers[i].b.pid;
     pthread_mutex_unlock(&p->mu);
-    if ((d = opendir("/proc")) == NULL)
+    if (procs_snapshot(&procs, &n) != RC_OK)
         return;
-    while ((de = readdir(d)) != NULL) {
-        char path[64], st[512], *rp, state;
-        int ppid, pgrp, mine = 1;
-        pid_t pid = (pid_t)atoi(de->d_name);
-        FILE *f;
-
-        if (pid <= 0)
-            continue;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        if ((f = fopen(path, "re")) == NULL)
-            continue;
-        if (fgets(st, sizeof st, f) == NULL || (rp = strrchr(st, ')')) == NULL ||
-            sscanf(rp + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
-            mine = 0;
-        fclose(f);
-        if (!mine || state != 'Z' || ppid != getpid())
-            continue;
-        for (int i = 0; i < nlive; i++)
-            if (pgrp == live[i])
+    for (size_t i = 0; i < n; i++) {
+        int mine = procs[i].state == 'Z' && procs[i].ppid == getpid();
+        for (int k = 0; mine && k < nlive; k++)
+            if (procs[i].pgid == live[k])
                 mine = 0;
         if (mine)
-            waitpid(pid, NULL, WNOHANG);
+            waitpid(procs[i].pid, NULL, WNOHANG);
     }
-    closedir(d);
+    free(procs);
 }
 
 static void *

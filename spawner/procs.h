@@ -9,14 +9,9 @@
 
 #include <stddef.h>
 
+#include "proctable.h"
 #include "supervise.h"
 
-/* Read /proc/[pid]/stat of every process. On RC_OK *out is a new array of
- * *n entries the caller frees with free(). Processes that vanish while being
- * read are skipped. RC_ERROR (logged) if /proc cannot be read. */
-int procs_snapshot(struct proc_info **out, size_t *n);
-/* Parse one /proc/[pid]/stat line. RC_OK or RC_INVALID. */
-int procs_parse_stat(const char *line, struct proc_info *p);
 /* SIGKILL every leftover (see supervise_orphans) while 'workers' (pids of
  * the live workers) run on, and their process groups where that is safe.
  * Up to 'max' of them are written to 'killed' (may be NULL) for the log.

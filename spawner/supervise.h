@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proctable.h"
+
 /* When and how fast to restart a worker that keeps dying. */
 struct backoff {
     int64_t quick_ms; /* a worker that failed sooner than this died "quickly" */
@@ -116,11 +118,6 @@ int supervise_crash_signal(int sig);
 int supervise_crash_note(struct crash_ring *r, int64_t interval_ms, int64_t now);
 
 /* A process as seen in /proc/PID/stat. */
-struct proc_info {
-    int pid, ppid, pgid, sid;
-    char state; /* 'R', 'S', 'Z', … */
-};
-
 /* One process to SIGKILL, and whether to signal its whole group too. */
 struct orphan_kill {
     int pid;
