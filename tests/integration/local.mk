@@ -32,6 +32,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_status.py \
 	tests/integration/test_balance.py \
 	tests/integration/test_lifecycle.py \
+	tests/integration/test_reload.py \
 	tests/integration/test_render_options.py \
 	tests/integration/test_inputs.py \
 	tests/integration/test_screenshot.py \
