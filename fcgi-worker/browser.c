@@ -76,7 +76,12 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     argv[n++] = "--disable-crash-reporter";
     argv[n++] = "--disable-domain-reliability";
     argv[n++] = "--disable-client-side-phishing-detection";
+    /* WebUIOmniboxPopup and WebUIOmniboxAimPopup: Chromium preloads the
+     * omnibox popups (chrome://omnibox-popup.top-chrome/) in two renderers
+     * even headless; nobody ever sees them (measured with 4 page slots after
+     * 4 renders: 19 -> 14 processes, 670 -> 458 MiB PSS per browser). */
     argv[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,"
+                "WebUIOmniboxPopup,WebUIOmniboxAimPopup,"
                 "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,"
                 "AcceptCHFrame,AutofillServerCommunication,CertificateTransparencyComponentUpdater";
     argv[n++] = "--metrics-recording-only";
