@@ -85,3 +85,28 @@ fail:
     return RC_ERROR;
 }
 
+
+long long
+procs_smaps_bytes(int pid, const char *field)
+{
+    char path[64], line[256];
+    long long kb = -1, v;
+    size_t n = strlen(field);
+    FILE *f;
+
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/smaps_rollup");
+    if ((f = fopen(path, "re")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+            sscanf(line + n + 1, "%lld", &v) == 1) {
+            kb = v;
+            break;
+        }
+    }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}

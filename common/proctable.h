@@ -18,4 +18,8 @@ int procs_snapshot(struct proc_info **out, size_t *n);
 /* Parse one /proc/[pid]/stat line. RC_OK or RC_INVALID. Pure. */
 int procs_parse_stat(const char *line, struct proc_info *p);
 
+/* One field of /proc/PID/smaps_rollup ("Pss", "Rss") in bytes; pid 0 is
+ * this process. -1 when unknown (the process is gone). */
+long long procs_smaps_bytes(int pid, const char *field);
+
 #endif

@@ -334,27 +334,6 @@ browser_stop(struct browser *b)
     profile_remove(&b->profile_dir);
 }
 
-static int64_t
-pss_of(pid_t pid)
-{
-    char path[64], line[256];
-    int64_t kb = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
-    if ((f = fopen(path, "re")) == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL) {
-        long long v;
-        if (sscanf(line, "Pss: %lld kB", &v) == 1) {
-            kb = v;
-            break;
-        }
-    }
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
 int64_t
 browser_pss(const struct browser *b)
 {
@@ -366,7 +345,7 @@ browser_pss(const struct browser *b)
         return -1;
     for (size_t i = 0; i < n; i++) {
         int64_t p;
-        if (procs[i].pgid == b->pid && (p = pss_of(procs[i].pid)) > 0)
+        if (procs[i].pgid == b->pid && (p = procs_smaps_bytes(procs[i].pid, "Pss")) > 0)
             total += p;
     }
     free(procs);

@@ -4,6 +4,7 @@
  * struct fcgi_conn; nothing here is shared between threads but libfcgi's own
  * global state, initialised once by fcgi_init(). */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,15 @@ int
 fcgi_conn_fd(struct fcgi_conn *c)
 {
     return c->accepted ? c->req.ipcFd : -1;
+}
+
+int
+fcgi_fd_closed(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLRDHUP, .revents = 0 };
+
+    return fd >= 0 && poll(&pfd, 1, 0) == 1 &&
+           (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 void

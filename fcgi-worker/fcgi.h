@@ -39,6 +39,9 @@ int fcgi_flush(struct fcgi_conn *c);
 /* The socket of the current request's connection to the web server, to
  * notice it closing (the client went away); -1 if none. */
 int fcgi_conn_fd(struct fcgi_conn *c);
+/* Has the web server closed connection 'fd' (the client went away: nginx
+ * closes its FastCGI connection then)? Never blocks; -1 is never closed. */
+int fcgi_fd_closed(int fd);
 /* Break the connection of a response that cannot be completed (an error
  * after the headers went out), so that the web server sees it cut short
  * rather than a complete response. */

@@ -4,7 +4,6 @@
  * Locking: s->mu guards the event-fed fields (loader_id … closed) and is
  * never held across a CDP call, because the reader thread that answers the
  * call also takes it to deliver events. */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "browser.h"
 #include "cdp.h"
 #include "clock.h"
+#include "fcgi.h"
 #include "log.h"
 #include "options.h"
 #include "page.h"
@@ -453,7 +453,6 @@ void
 page_cond_wait(struct slot *s, const struct timespec *ts)
 {
     struct timespec cap;
-    struct pollfd pfd;
     int64_t soon = clock_ms() + 100;
 
     if (s->npaused > 0) {
@@ -470,13 +469,8 @@ page_cond_wait(struct slot *s, const struct timespec *ts)
     pthread_cond_timedwait(&s->cond, &s->mu, ts);
     /* The web server closes its FastCGI connection when the client hangs up
      * (nginx: fastcgi_ignore_client_abort off, the default). */
-    if (s->client_fd >= 0 && !s->client_gone) {
-        pfd.fd = s->client_fd;
-        pfd.events = POLLRDHUP;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
-            s->client_gone = 1;
-    }
+    if (!s->client_gone && fcgi_fd_closed(s->client_fd))
+        s->client_gone = 1;
 }
 
 /* How long a navigation that was aborted (net::ERR_ABORTED: a download, a

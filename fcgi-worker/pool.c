@@ -8,7 +8,6 @@
  *   DEAD      it crashed or misbehaved; killed, restarted once idle
  * Transitions: STARTING→READY|STARTING(retry), READY→DRAINING|DEAD,
  * DRAINING→DEAD, DEAD→STARTING. Only the supervisor launches and stops. */
-#include <poll.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "browser.h"
 #include "cdp.h"
 #include "clock.h"
+#include "fcgi.h"
 #include "log.h"
 #include "page.h"
 #include "pool.h"
@@ -415,15 +415,6 @@ any_alive_or_starting_ok(struct pool *p)
     return 0;
 }
 
-/* Has the client of a waiting request hung up? (The web server closes its
- * FastCGI connection when the client goes away.) */
-static int
-client_closed(int fd)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLRDHUP, .revents = 0 };
-    return fd >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 int
 pool_checkout(struct pool *p, int64_t deadline_ms, int client_fd, struct slot **out)
 {
@@ -451,7 +442,7 @@ pool_checkout(struct pool *p, int64_t deadline_ms, int client_fd, struct slot **
                 rc = RC_TIMEOUT;
                 break;
             }
-            if (client_closed(client_fd)) {
+            if (fcgi_fd_closed(client_fd)) {
                 rc = RC_CLOSED;
                 break;
             }

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
+#include "proctable.h"
 #include "rc.h"
 #include "report.h"
 #include "worker.h"
@@ -60,24 +61,6 @@ report_thread(int idx, enum sb_thread_state st, const char *route)
     atomic_store(&t->state, (int)st);
 }
 
-/* One field of /proc/self/smaps_rollup ("Rss", "Pss"), in bytes; -1. */
-static int64_t
-self_memory(const char *field)
-{
-    char line[256];
-    long long kb = -1, v;
-    size_t n = strlen(field);
-    FILE *f = fopen("/proc/self/smaps_rollup", "re");
-
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, field, n) == 0 && line[n] == ':' && sscanf(line + n + 1, "%lld", &v) == 1)
-            kb = v;
-    fclose(f);
-    return kb < 0 ? -1 : kb * 1024;
-}
-
 void
 report_request_done(struct worker *w)
 {
@@ -98,8 +81,8 @@ report_tick(struct worker *w)
     memset(&st, 0, sizeof st);
     if (w->pool != NULL)
         pool_get_stats(w->pool, &st);
-    rss = self_memory("Rss");
-    pss = self_memory("Pss");
+    rss = procs_smaps_bytes(0, "Rss");
+    pss = procs_smaps_bytes(0, "Pss");
     atomic_store(&self->heartbeat_ms, clock_ms());
     atomic_store(&self->requests, (long)w->requests_total);
     atomic_store(&self->failed, (long)w->requests_failed);
