@@ -155,6 +155,7 @@ stack_wait_health() {
 stack_start() {
     local nginx=${NGINX:-/usr/sbin/nginx} want
     stack_find_build || return 1
+    STACK_STOPPED=0
     STACK_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rcgi-bench.XXXXXX") || return 1
     mkdir -p "$STACK_TMP/tmp"
     STACK_PORT=${RCGI_BENCH_PORT:-$(stack_free_port)}
