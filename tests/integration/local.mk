@@ -16,6 +16,9 @@ AM_TESTS_ENVIRONMENT = \
 INTEGRATION_TESTS = \
 	tests/integration/test_fixture_server.py \
 	tests/integration/test_nginx_examples.py \
+	tests/integration/test_apache.py \
+	tests/integration/test_lighttpd.py \
+	tests/integration/test_spawn_fcgi.py \
 	tests/integration/test_spawner_basic.py \
 	tests/integration/test_spawner_config.py \
 	tests/integration/test_spawner_kill.py \

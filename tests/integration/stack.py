@@ -46,6 +46,7 @@ import atexit
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -1117,3 +1118,475 @@ class RenderAssertions:
             self.assertEqual((got[1], got[2]), (width, height),
                              'image is %dx%d, expected %dx%d' % (got[1], got[2], width, height))
         return got
+
+
+# --- Apache, lighttpd and spawn-fcgi (test_apache.py, test_lighttpd.py,
+# --- test_spawn_fcgi.py) -----------------------------------------------------
+#
+# FrontStack is a Stack with another front server or another process manager:
+#
+#   front='apache'    apache2 -DFOREGROUND -d TMP/apache -f TMP/apache/httpd.conf
+#   front='lighttpd'  lighttpd -D -f TMP/lighttpd/lighttpd.conf
+#   front='nginx'     the Stack's own nginx and its examples
+#
+#   backend='spawner'     'spawners' rendercgi-spawners, one pool each, on
+#                         TMP/rcgi.sock, TMP/rcgi2.sock, ...
+#   backend='spawn-fcgi'  spawn-fcgi -n -s TMP/rcgi.sock -- rendercgi-worker -c ...
+#   backend='front'       no process manager of ours: the front server starts
+#                         the worker itself (lighttpd bin-path)
+#
+# The server's config is a small main file written here (paths, port, user)
+# that includes the shipped example from conf-examples/<front>/ with its
+# placeholders replaced (fill_example), so the example is what is tested.
+#
+# As root: Apache will not run its children as root and lighttpd drops root
+# after binding, both to SERVER_USER (www-data, like Debian's packages). So
+# the spawners give their sockets to that user's group (listen_group,
+# listen_mode 0660: what a real deployment does), TMP is made searchable
+# (0711) so the sockets can be reached, and what the server writes after it
+# dropped root (lighttpd's error log, a bin-path worker's socket directory
+# and TMPDIR) is given to that user. As another user, the servers keep the
+# user they were started as and none of this is needed.
+
+APACHE = os.environ.get('RCGI_APACHE', '/usr/sbin/apache2')
+APACHE_MODULES = os.environ.get('RCGI_APACHE_MODULES', '/usr/lib/apache2/modules')
+LIGHTTPD = os.environ.get('RCGI_LIGHTTPD', '/usr/sbin/lighttpd')
+SPAWN_FCGI = os.environ.get('RCGI_SPAWN_FCGI', '/usr/bin/spawn-fcgi')
+SERVER_USER = os.environ.get('RCGI_SERVER_USER', 'www-data')
+APACHE_EXAMPLES = os.path.join(SRCDIR, 'conf-examples', 'apache')
+LIGHTTPD_EXAMPLES = os.path.join(SRCDIR, 'conf-examples', 'lighttpd')
+
+# The placeholders of the Apache and lighttpd examples (see their headers).
+EXAMPLE_SOCKET_PATHS = ('/run/rendercgi/default.sock', '/run/rendercgi/second.sock')
+EXAMPLE_BIN_WORKER = '/usr/local/bin/rendercgi-worker'
+EXAMPLE_BIN_CONF = '/usr/local/etc/rendercgi/rendercgi.conf'
+EXAMPLE_BIN_SOCKET = '/run/lighttpd/rendercgi.sock'
+EXAMPLE_BIN_TMPDIR = '/var/tmp'
+APACHE_EXAMPLE = 'rendercgi.conf'
+LIGHTTPD_EXAMPLE = 'rendercgi.conf'
+LIGHTTPD_BIN_EXAMPLE = 'rendercgi-bin-path.conf'
+
+# Modules the Apache example needs (a2enmod proxy_fcgi proxy_balancer
+# lbmethod_byrequests enables the same), and the MPM.
+APACHE_LOAD = ('mpm_event', 'authz_core', 'slotmem_shm', 'proxy', 'proxy_fcgi',
+               'proxy_balancer', 'lbmethod_byrequests')
+# ... and the mod_fcgid example (a2enmod fcgid).
+APACHE_LOAD_FCGID = ('mpm_event', 'authz_core', 'fcgid')
+APACHE_FCGID_EXAMPLE = 'rendercgi-fcgid.conf'
+
+
+def server_user():
+    """The user Apache's children and lighttpd run as: SERVER_USER as root, else None."""
+    return SERVER_USER if os.geteuid() == 0 else None
+
+
+def give_to_server_user(path):
+    """chown 'path' to the server user (as root; nothing otherwise)."""
+    user = server_user()
+    if user is not None:
+        shutil.chown(path, user, user)
+
+
+def fill_example(src, dst, replacements):
+    """Copy an example to 'dst', replacing each (placeholder, value) in order.
+    StackError if a placeholder is missing from the example."""
+    with open(src) as f:
+        text = f.read()
+    for placeholder, value in replacements:
+        if placeholder not in text:
+            raise StackError('%s does not contain the placeholder %s' % (src, placeholder))
+        text = text.replace(placeholder, value)
+    with open(dst, 'w') as f:
+        f.write(text)
+
+
+class FrontStack(Stack):
+    """Fixture server + pools + Apache, lighttpd or nginx (see above).
+
+    front: 'apache' | 'lighttpd' | 'nginx'; example: the file in
+    conf-examples/<front>/ (nginx: use 'examples' as with Stack);
+    backend: 'spawner' | 'spawn-fcgi' | 'front'; spawners: how many
+    rendercgi-spawners (one pool each) with backend='spawner'. Other keyword
+    arguments are the Stack's pool options, for every pool.
+    """
+
+    def __init__(self, front='apache', example=None, backend='spawner', spawners=1, **kw):
+        super().__init__(**kw)
+        if front not in ('apache', 'lighttpd', 'nginx'):
+            raise ValueError('front %r' % front)
+        if backend not in ('spawner', 'spawn-fcgi', 'front'):
+            raise ValueError('backend %r' % backend)
+        self.front_kind = front
+        self.example = example
+        self.backend = backend
+        self.n_spawners = spawners if backend == 'spawner' else 0
+        self.spawners = []          # Popen of each spawner, in socket order
+        self.killed = set()         # indexes of spawners killed by kill_spawner()
+        self.front = None           # Popen of apache2 / lighttpd
+        self.manager = None         # Popen of spawn-fcgi (which becomes the worker)
+        if backend == 'spawner' and os.geteuid() == 0 and front != 'nginx':
+            self.extra.setdefault('listen_group', SERVER_USER)
+            self.extra.setdefault('listen_mode', '0660')
+
+    # -- paths
+
+    @property
+    def socket_paths(self):
+        return [self.socket_path] + [self.path('rcgi%d.sock' % (i + 1))
+                                     for i in range(1, max(self.n_spawners, 1))]
+
+    @property
+    def front_dir(self):
+        return self.path(self.front_kind)
+
+    @property
+    def front_error_log(self):
+        if self.front_kind == 'apache':
+            return self.path('apache', 'error.log')
+        if self.front_kind == 'lighttpd':
+            return self.path('lighttpd', 'log', 'error.log')
+        return self.path('nginx', 'error.log')
+
+    # -- start
+
+    def start(self):
+        tools = {'apache': APACHE, 'lighttpd': LIGHTTPD}
+        if self.front_kind in tools and not os.access(tools[self.front_kind], os.X_OK):
+            raise StackError('%s not found at %s' % (self.front_kind, tools[self.front_kind]))
+        if self.backend == 'spawn-fcgi' and not os.access(SPAWN_FCGI, os.X_OK):
+            raise StackError('spawn-fcgi not found at %s' % SPAWN_FCGI)
+        if self.front_kind == 'apache':
+            for m in APACHE_LOAD + APACHE_LOAD_FCGID:
+                if not os.path.exists(os.path.join(APACHE_MODULES, 'mod_%s.so' % m)):
+                    raise StackError('Apache module mod_%s.so not in %s' % (m, APACHE_MODULES))
+        return super().start()
+
+    @staticmethod
+    def _make_tmp():
+        tmp = Stack._make_tmp()
+        if os.geteuid() == 0:
+            # The server user must reach the sockets in TMP by name.
+            os.chmod(tmp, 0o711)
+        return tmp
+
+    def _spawner_env(self):
+        env = dict(os.environ)
+        env['TMPDIR'] = self.path('t')
+        env['RENDERCGI_WORKER'] = WORKER
+        return env
+
+    def _start_spawner(self):
+        if self.backend == 'spawner':
+            for i, sock in enumerate(self.socket_paths):
+                self.spawners.append(self._start_one_spawner(i, sock))
+            self.spawner = self.spawners[0]
+        elif self.backend == 'spawn-fcgi':
+            logf = open(self.path('spawner.log'), 'wb')
+            try:
+                self.manager = subprocess.Popen(
+                    [SPAWN_FCGI, '-n', '-s', self.socket_path, '-M', '0600', '--',
+                     WORKER, '-c', self.conf_path],
+                    stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                    env=self._spawner_env(), start_new_session=True)
+            finally:
+                logf.close()
+
+    def _start_one_spawner(self, i, sock):
+        name = 'rendercgi.conf' if i == 0 else 'rendercgi%d.conf' % (i + 1)
+        conf = self.path(name)
+        text = self.conf_text().replace('listen = %s\n' % self.socket_path,
+                                        'listen = %s\n' % sock)
+        with open(conf, 'w') as f:
+            f.write(text)
+        logname = 'spawner.log' if i == 0 else 'spawner%d.log' % (i + 1)
+        logf = open(self.path(logname), 'wb')
+        try:
+            return subprocess.Popen(
+                [SPAWNER, '-c', conf, '--foreground',
+                 '--pidfile', self.path('spawner%d.pid' % (i + 1))],
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                env=self._spawner_env(), start_new_session=True)
+        finally:
+            logf.close()
+
+    def _start_nginx(self):
+        if self.front_kind == 'nginx':
+            return super()._start_nginx()
+        os.makedirs(self.front_dir, exist_ok=True)
+        for attempt in range(3):
+            self.port = free_port()
+            self.ports = {self.example: self.port}
+            if self.front_kind == 'apache':
+                argv, env = self._write_apache_conf()
+            else:
+                argv, env = self._write_lighttpd_conf()
+            logf = open(os.path.join(self.front_dir, 'stderr.log'), 'ab')
+            try:
+                self.front = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
+                                              stderr=subprocess.STDOUT, env=env,
+                                              start_new_session=True)
+            finally:
+                logf.close()
+            end = time.monotonic() + 15
+            while time.monotonic() < end and self.front.poll() is None:
+                if _port_open(self.port):
+                    return
+                time.sleep(0.05)
+            if self.front.poll() is None:
+                raise StackError('%s did not open port %d within 15 s:\n%s'
+                                 % (self.front_kind, self.port, self._front_logs()))
+            log('%s exited with %s (attempt %d):\n%s'
+                % (self.front_kind, self.front.returncode, attempt + 1, self._front_logs()))
+            self.front = None
+        raise StackError('%s would not start' % self.front_kind)
+
+    def _front_logs(self):
+        return '%s\n%s' % (tail(self.front_error_log),
+                           tail(os.path.join(self.front_dir, 'stderr.log')))
+
+    def apache_command(self, *extra):
+        d = self.front_dir
+        return [APACHE, '-d', d, '-f', os.path.join(d, 'httpd.conf')] + list(extra)
+
+    def _write_apache_conf(self):
+        d = self.front_dir
+        os.makedirs(os.path.join(d, 'run'), exist_ok=True)
+        modules = APACHE_LOAD
+        if self.backend == 'front':
+            # mod_fcgid starts the worker as Apache's User: its TMPDIR
+            # (Chromium's profiles) and mod_fcgid's socket directory are
+            # that user's.
+            modules = APACHE_LOAD_FCGID
+            for sub in ('fcgid', 'www'):
+                os.makedirs(os.path.join(d, sub), exist_ok=True)
+            give_to_server_user(os.path.join(d, 'fcgid'))
+            give_to_server_user(self.path('t'))
+            replacements = [(EXAMPLE_BIN_CONF, self.conf_path),
+                            (EXAMPLE_BIN_WORKER, WORKER),
+                            (EXAMPLE_BIN_TMPDIR, self.path('t'))]
+        else:
+            socks = self.socket_paths
+            if len(socks) < len(EXAMPLE_SOCKET_PATHS):
+                socks = socks + socks[-1:] * (len(EXAMPLE_SOCKET_PATHS) - len(socks))
+            replacements = list(zip(EXAMPLE_SOCKET_PATHS, socks))
+        fill_example(os.path.join(APACHE_EXAMPLES, self.example), os.path.join(d, self.example),
+                     replacements + [(EXAMPLE_LISTEN, '127.0.0.1:%d' % self.port)])
+        user = server_user()
+        lines = ['# httpd.conf written by tests/integration/stack.py for one test',
+                 'ServerRoot "%s"' % d,
+                 'DefaultRuntimeDir "%s"' % os.path.join(d, 'run'),
+                 'PidFile "%s"' % os.path.join(d, 'apache2.pid'),
+                 'ErrorLog "%s"' % os.path.join(d, 'error.log'),
+                 'LogLevel info']
+        lines += ['LoadModule %s_module "%s"' % (m, os.path.join(APACHE_MODULES, 'mod_%s.so' % m))
+                  for m in modules]
+        if self.backend == 'front':
+            # What Debian's fcgid.conf sets, in TMP instead of /var/lib/apache2.
+            lines += ['FcgidIPCDir "%s"' % os.path.join(d, 'fcgid'),
+                      'FcgidProcessTableFile "%s"' % os.path.join(d, 'run', 'fcgid_shm'),
+                      'DocumentRoot "%s"' % os.path.join(d, 'www')]
+        if user is not None:
+            lines += ['User %s' % user, 'Group %s' % user]
+        lines += ['ServerName localhost',
+                  'LogFormat "%h %l %u %t \\"%r\\" %>s %b %D" timed',
+                  'CustomLog "%s" timed' % os.path.join(d, 'access.log'),
+                  'StartServers 1',
+                  'ServerLimit 1',
+                  'ThreadLimit 16',
+                  'ThreadsPerChild 16',
+                  'MaxRequestWorkers 16',
+                  'MinSpareThreads 1',
+                  'MaxSpareThreads 16',
+                  'Include "%s"' % os.path.join(d, self.example)]
+        with open(os.path.join(d, 'httpd.conf'), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        return self.apache_command('-DFOREGROUND'), dict(os.environ)
+
+    def check_apache_config(self):
+        """apache2 -t on the config (TMP must exist). Returns (status, output)."""
+        os.makedirs(self.front_dir, exist_ok=True)
+        self.port = self.port or free_port()
+        self._write_apache_conf()
+        out = subprocess.run(self.apache_command('-t'), stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=30)
+        return out.returncode, (out.stdout + out.stderr).decode('utf-8', 'replace')
+
+    def lighttpd_command(self, *extra):
+        return [LIGHTTPD, '-f', os.path.join(self.front_dir, 'lighttpd.conf')] + list(extra)
+
+    def _write_lighttpd_conf(self):
+        d = self.front_dir
+        for sub in ('www', 'log', 'upload', 'run'):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        # lighttpd opens its error log, and a bin-path backend's socket is
+        # created, after root was dropped.
+        for sub in ('log', 'upload', 'run'):
+            give_to_server_user(os.path.join(d, sub))
+        if self.backend == 'front':
+            # The worker runs as the server user: its TMPDIR (Chromium's
+            # profiles) and HOME are TMP/t.
+            give_to_server_user(self.path('t'))
+            replacements = [(EXAMPLE_BIN_CONF, self.conf_path),
+                            (EXAMPLE_BIN_WORKER, WORKER),
+                            (EXAMPLE_BIN_SOCKET, os.path.join(d, 'run', 'rendercgi.sock')),
+                            (EXAMPLE_BIN_TMPDIR, self.path('t'))]
+        else:
+            socks = self.socket_paths
+            if len(socks) < len(EXAMPLE_SOCKET_PATHS):
+                socks = socks + socks[-1:] * (len(EXAMPLE_SOCKET_PATHS) - len(socks))
+            replacements = list(zip(EXAMPLE_SOCKET_PATHS, socks))
+        fill_example(os.path.join(LIGHTTPD_EXAMPLES, self.example),
+                     os.path.join(d, self.example), replacements)
+        user = server_user()
+        lines = ['# lighttpd.conf written by tests/integration/stack.py for one test',
+                 'server.document-root = "%s"' % os.path.join(d, 'www'),
+                 'server.bind = "127.0.0.1"',
+                 'server.port = %d' % self.port,
+                 'server.pid-file = "%s"' % os.path.join(d, 'lighttpd.pid'),
+                 'server.errorlog = "%s"' % self.front_error_log,
+                 'server.upload-dirs = ( "%s" )' % os.path.join(d, 'upload')]
+        if user is not None:
+            lines += ['server.username = "%s"' % user, 'server.groupname = "%s"' % user]
+        lines += ['include "%s"' % os.path.join(d, self.example)]
+        with open(os.path.join(d, 'lighttpd.conf'), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        env = dict(os.environ)
+        env['TMPDIR'] = self.path('t')
+        env['HOME'] = self.path('t')
+        return self.lighttpd_command('-D'), env
+
+    def check_lighttpd_config(self):
+        """lighttpd -tt on the config (TMP must exist). Returns (status, output)."""
+        os.makedirs(self.front_dir, exist_ok=True)
+        self.port = self.port or free_port()
+        self._write_lighttpd_conf()
+        out = subprocess.run(self.lighttpd_command('-tt'), stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=30)
+        return out.returncode, (out.stdout + out.stderr).decode('utf-8', 'replace')
+
+    def _check_running(self):
+        for i, sp in enumerate(self.spawners):
+            if i not in self.killed and sp.poll() is not None:
+                raise StackError('rendercgi-spawner %d exited with %s during start-up:\n%s'
+                                 % (i + 1, sp.returncode, tail(self._spawner_log(i))))
+        if self.manager is not None and self.manager.poll() is not None:
+            raise StackError('spawn-fcgi (the worker) exited with %s during start-up:\n%s'
+                             % (self.manager.returncode, tail(self.path('spawner.log'))))
+        front = self.nginx if self.front_kind == 'nginx' else self.front
+        if front is not None and front.poll() is not None:
+            raise StackError('%s exited with %s during start-up:\n%s'
+                             % (self.front_kind, front.returncode, self._front_logs()))
+
+    def expected_browsers(self):
+        per_worker = int(self.pool['browsers'] or 0)
+        if self.backend == 'spawner':
+            return self.n_spawners * int(self.pool['workers'] or 0) * per_worker
+        return per_worker
+
+    def _wait_ready(self):
+        wait, self.wait_browsers = self.wait_browsers, False
+        try:
+            super()._wait_ready()
+        finally:
+            self.wait_browsers = wait
+        # Every pool must be up (not a courtesy here): the balancing tests
+        # need both.
+        if wait:
+            want = self.expected_browsers()
+            poll(lambda: (self._check_running() or True)
+                 and len(self.chromium_mains()) >= want,
+                 START_DEADLINE_S, interval=0.2, what='%d Chromium browsers' % want)
+
+    def _spawner_log(self, i):
+        return self.path('spawner.log' if i == 0 else 'spawner%d.log' % (i + 1))
+
+    # -- processes
+
+    def workers(self):
+        """Live worker pids: children of every live spawner, or spawn-fcgi's
+        worker, or the workers the front server started (bin-path)."""
+        out = []
+        if self.backend == 'spawner':
+            for sp in self.spawners:
+                if sp.poll() is None:
+                    out += [p for p in children(sp.pid)
+                            if 'rendercgi-worker' in os.path.basename(
+                                (proc_cmdline(p) or [''])[0])]
+        elif self.backend == 'spawn-fcgi':
+            if self.manager is not None and self.manager.poll() is None:
+                out.append(self.manager.pid)
+        else:
+            for p in pids_mentioning(self.tmp):
+                argv = proc_cmdline(p)
+                if argv and os.path.basename(argv[0]) == 'rendercgi-worker':
+                    out.append(p)
+        return sorted(out)
+
+    def kill_spawner(self, i):
+        """SIGKILL spawner 'i' (0-based). Returns {pid: starttime} of what
+        ran below it (its workers and their Chromium), to wait for."""
+        sp = self.spawners[i]
+        below = descendants(sp.pid)
+        sp.kill()
+        sp.wait()
+        self.killed.add(i)
+        return below
+
+    # -- teardown
+
+    def close(self):
+        if self.closed:
+            return
+        problems = []
+        if self.front is not None:
+            # Apache stops its children on SIGTERM; lighttpd also sends its
+            # bin-path workers their kill-signal.
+            problems += _stop(self.front, self.front_kind, signal.SIGTERM, STOP_DEADLINE_S)
+        for i, sp in enumerate(self.spawners):
+            if i == 0:
+                continue        # Stack.close stops self.spawner
+            if i in self.killed:
+                continue
+            problems += _stop(sp, 'rendercgi-spawner %d' % (i + 1), signal.SIGTERM,
+                              STOP_DEADLINE_S, want_status=0)
+        if self.manager is not None:
+            problems += _stop(self.manager, 'spawn-fcgi (the worker)', signal.SIGTERM,
+                              STOP_DEADLINE_S, want_status=0)
+        if 0 in self.killed:
+            self.spawner = None
+        if self.tmp is not None and self.backend in ('front', 'spawn-fcgi'):
+            # No spawner sweeps up here: what the worker leaves after its
+            # graceful stop must be gone by itself within the stop deadline.
+            mine = {self.fixture.pid} if self.fixture is not None else set()
+            left = {p: None for p in pids_mentioning(self.tmp, exclude=mine)
+                    if p != (self.nginx.pid if self.nginx else -1)}
+            left = wait_gone(left, STOP_DEADLINE_S)
+            if left:
+                problems.append('still running %.0f s after the worker was stopped: %s'
+                                % (STOP_DEADLINE_S, ', '.join(
+                                    '%d (%s)' % (p, ' '.join(proc_cmdline(p))[:120])
+                                    for p in left)))
+        try:
+            super().close()
+        except StackError as e:
+            problems.append(str(e))
+        if problems:
+            raise StackError('teardown: ' + '; '.join(problems))
+
+    def _show_logs(self):
+        super()._show_logs()
+        for i in range(1, len(self.spawners)):
+            if os.path.exists(self._spawner_log(i)):
+                log('--- last lines of %s ---\n%s'
+                    % (os.path.basename(self._spawner_log(i)), tail(self._spawner_log(i))))
+        if self.front_kind != 'nginx' and os.path.isdir(self.front_dir):
+            log('--- last lines of the %s logs ---\n%s' % (self.front_kind, self._front_logs()))
+
+    def kill_everything(self):
+        for p in [self.front, self.manager] + self.spawners:
+            if p is not None and p.poll() is None:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        super().kill_everything()
