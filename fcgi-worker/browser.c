@@ -97,8 +97,19 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     argv[n++] = store;
     store += w + 1;
     storelen -= (size_t)w + 1;
-    snprintf(store, storelen, "--window-size=%d,%d", lc->width, lc->height);
+    w = snprintf(store, storelen, "--window-size=%d,%d", lc->width, lc->height);
     argv[n++] = store;
+    store += w + 1;
+    storelen -= (size_t)w + 1;
+    if (lc->proxy_port > 0) {
+        /* Every connection through the policy proxy (proxy.h), loopback
+         * too (Chromium bypasses proxies for it unless told "<-loopback>"),
+         * and no WebRTC UDP, which no proxy can carry. */
+        snprintf(store, storelen, "--proxy-server=socks5://127.0.0.1:%d", lc->proxy_port);
+        argv[n++] = store;
+        argv[n++] = "--proxy-bypass-list=<-loopback>";
+        argv[n++] = "--force-webrtc-ip-handling-policy=disable_non_proxied_udp";
+    }
     argv[n++] = "about:blank";
     argv[n] = NULL;
     return n < max ? RC_OK : RC_ERROR;

@@ -17,6 +17,7 @@ struct browser_launch_conf {
     const char *chromium;      /* path of the binary */
     int width, height;         /* default window */
     int verbose;               /* keep Chromium's stderr */
+    int proxy_port;            /* the policy proxy on 127.0.0.1 (proxy.h); 0: none */
 };
 
 struct browser {

@@ -32,7 +32,8 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/transport_pipe.c \
 	fcgi-worker/cdp.c fcgi-worker/cdp.h \
 	fcgi-worker/url.c fcgi-worker/url.h \
-	fcgi-worker/policy.c fcgi-worker/policy.h
+	fcgi-worker/policy.c fcgi-worker/policy.h \
+	fcgi-worker/proxy.c fcgi-worker/proxy.h
 
 WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS) \
 	$(GUMBO_LIBS) -lm

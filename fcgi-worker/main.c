@@ -294,7 +294,7 @@ main(int argc, char **argv)
     if (fcgi_init() != RC_OK ||
         fcgi_listen_socket(listen_addr, w.conf->listen_backlog, &listen_fd) != RC_OK)
         goto out;
-    if (w.conf->browsers > 0 && pool_start(w.conf, lvl >= LOG_DEBUG, &w.pool) != RC_OK)
+    if (w.conf->browsers > 0 && pool_start(w.conf, w.policy, lvl >= LOG_DEBUG, &w.pool) != RC_OK)
         goto out;
 
     nthreads = w.conf->threads > 0

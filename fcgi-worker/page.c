@@ -15,8 +15,10 @@
 #include "log.h"
 #include "options.h"
 #include "page.h"
+#include "proxy.h"
 #include "rc.h"
 #include "serve.h"
+#include "url.h"
 
 int
 page_slot_init(struct slot *s, struct browser *b, int index)
@@ -316,8 +318,14 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
         page_pending_add(s, rid, cdp_get_string(params, "request", "url", NULL));
         if (type != NULL && strcmp(type, "Document") == 0 && frame != NULL && rid != NULL &&
             strcmp(frame, s->target_id) == 0) {
+            const char *url = cdp_get_string(params, "request", "url", NULL);
+            struct url u;
+            char why[64];
             snprintf(s->doc_request, sizeof s->doc_request, "%s", rid);
             s->nav_error[0] = '\0';
+            s->doc_host[0] = '\0';
+            if (url != NULL && url_parse(url, &u, why, sizeof why) == RC_OK)
+                snprintf(s->doc_host, sizeof s->doc_host, "%s", u.host);
             pthread_cond_broadcast(&s->cond);
         }
     } else if (strcmp(method, "Network.loadingFailed") == 0) {
@@ -566,6 +574,7 @@ page_expect_navigation(struct slot *s)
     s->status_loader[0] = '\0';
     s->doc_request[0] = '\0';
     s->nav_error[0] = '\0';
+    s->doc_host[0] = '\0';
     s->npending = 0;
     s->pending_more = 0;
     pthread_mutex_unlock(&s->mu);
@@ -581,6 +590,25 @@ call_failure(int rc, struct slot *s)
     return "render_failed";
 }
 
+/* Did the policy proxy refuse a connection to the main document's host (the
+ * last redirect's) since 'since_ms'? Then 'why' holds the rule. A refused
+ * connection reaches the page as a SOCKS error, nothing more. */
+static int
+page_proxy_refused(struct slot *s, int64_t since_ms, struct buf *why)
+{
+    char host[256], rule[600];
+
+    pthread_mutex_lock(&s->mu);
+    snprintf(host, sizeof host, "%s", s->doc_host);
+    pthread_mutex_unlock(&s->mu);
+    if (s->proxy == NULL || host[0] == '\0' ||
+        proxy_refusal(s->proxy, host, since_ms, rule, sizeof rule) != RC_OK)
+        return 0;
+    buf_reset(why);
+    buf_puts(why, rule);
+    return 1;
+}
+
 int
 page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
               const char **code, struct buf *msg, int *target_status)
@@ -592,6 +620,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
     const char *target;
     unsigned want = wait_bits[o->wait_until];
     int rc, crashed, closed, status = 0;
+    int64_t nav_started;
     struct timespec ts;
 
     *target_status = 0;
@@ -618,6 +647,7 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         target = s->posted_url;
     }
     page_expect_navigation(s);
+    nav_started = clock_ms();
     buf_puts(&p, "{\"returnByValue\":true,\"expression\":");
     buf_puts(&js, "location.replace(");
     buf_json_string(&js, target);
@@ -667,6 +697,9 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
         if (strcmp(nav_error, "net::ERR_ABORTED") == 0 && page_wait_gone(s, clock_ms() + 1000)) {
             *code = "render_failed";
             buf_printf(msg, "the browser went away while loading %s", target);
+        } else if (page_proxy_refused(s, nav_started, &err)) {
+            *code = "url_blocked";
+            buf_printf(msg, "loading %s was blocked by the URL policy: %s", target, err.data);
         } else {
             *code = "target_unreachable";
             buf_printf(msg, "could not load %s: %s", target, nav_error);

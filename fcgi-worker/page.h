@@ -20,6 +20,7 @@ struct browser;
 struct cdp;
 struct render_opts;
 struct posted_page;
+struct proxy;
 
 #define PAGE_MAX_ORIGINS 8
 #define PAGE_MAX_PAUSED 64
@@ -29,6 +30,7 @@ enum lifecycle_bit { LC_DOMCONTENTLOADED = 1, LC_LOAD = 2, LC_NETWORKIDLE = 4 };
 
 struct slot {
     struct browser *browser;     /* borrowed; the pool owns both */
+    struct proxy *proxy;         /* borrowed: the worker's policy proxy, or NULL */
     int index;                   /* within its browser */
     int ready;                   /* a fresh context and page are prepared (pool mutex) */
     int busy;                    /* checked out (pool mutex) */
@@ -47,6 +49,7 @@ struct slot {
     char status_loader[64];      /* the loader that main_status belongs to */
     char doc_request[64];        /* requestId of the main frame's document request */
     char nav_error[128];         /* its Network.loadingFailed errorText, "" if none */
+    char doc_host[256];          /* host of its URL (the last redirect's), for the proxy */
     int crashed;                 /* Inspector.targetCrashed */
     int closed;                  /* the browser connection ended */
 

@@ -304,11 +304,8 @@ not_absolute:
     return RC_INVALID;
 }
 
-/* "localhost", "*.localhost", with or without one trailing dot: Chromium
- * answers these itself with ::1 and 127.0.0.1, never asking DNS or
- * /etc/hosts, so neither do we. 'host' is lower-case (url_parse). */
-static int
-is_localhost(const char *host)
+int
+policy_is_localhost(const char *host)
 {
     size_t n = strlen(host);
     static const char suffix[] = ".localhost";
@@ -384,7 +381,7 @@ policy_check_url(const struct policy *p, const char *url, char *why, size_t whyl
         return rc;
     if (u.host_is_ip != 0)
         return check_literal(p, &u, why, whylen);
-    if (is_localhost(u.host))
+    if (policy_is_localhost(u.host))
         return check_localhost(p, u.host, why, whylen);
 
     /* No AI_ADDRCONFIG: judge every address the name has, not only those

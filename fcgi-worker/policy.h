@@ -68,5 +68,9 @@ int policy_check_scheme(const char *url, char *why, size_t whylen);
  * browser resolves again (DNS rebinding), so the connection itself must be
  * checked too (DESIGN.md decision 9). Thread-safe. */
 int policy_check_url(const struct policy *p, const char *url, char *why, size_t whylen);
+/* Pure: is 'host' (lower-case) "localhost" or "*.localhost", with or without
+ * one trailing dot? Chromium answers these itself with ::1 and 127.0.0.1,
+ * never asking DNS or /etc/hosts, and so do policy_check_url and the proxy. */
+int policy_is_localhost(const char *host);
 
 #endif

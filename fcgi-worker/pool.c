@@ -24,6 +24,7 @@
 #include "page.h"
 #include "pool.h"
 #include "proctable.h"
+#include "proxy.h"
 #include "rc.h"
 
 #define LAUNCH_TIMEOUT_MS 30000
@@ -47,6 +48,7 @@ struct pool_browser {
 
 struct pool {
     const struct conf_pool *conf;
+    struct proxy *proxy;          /* the policy proxy of every browser */
     int verbose;
     pthread_mutex_t mu;
     pthread_cond_t slot_freed;    /* a slot became free or a browser ready */
@@ -141,6 +143,7 @@ launch_one(struct pool *p, struct pool_browser *pb, char *err, size_t errlen)
 {
     struct browser_launch_conf lc = {
         .chromium = p->conf->chromium, .width = 1280, .height = 720, .verbose = p->verbose,
+        .proxy_port = proxy_port(p->proxy),
     };
     struct buf perr;
     int rc;
@@ -317,12 +320,19 @@ supervisor_main(void *arg)
 }
 
 int
-pool_start(const struct conf_pool *c, int verbose, struct pool **out)
+pool_start(const struct conf_pool *c, const struct policy *policy, int verbose,
+           struct pool **out)
 {
     struct pool *p = calloc(1, sizeof *p);
+    char err[256];
 
     if (p == NULL)
         return RC_ERROR;
+    if (proxy_start(policy, &p->proxy, err, sizeof err) != RC_OK) {
+        log_msg(LOG_ERR, "pool: cannot start the policy proxy: %s", err);
+        free(p);
+        return RC_ERROR;
+    }
     p->conf = c;
     p->verbose = verbose;
     p->nbrowsers = c->browsers;
@@ -341,8 +351,10 @@ pool_start(const struct conf_pool *c, int verbose, struct pool **out)
         pb->state = BROWSER_STARTING;
         if ((pb->slots = calloc((size_t)p->per_browser, sizeof *pb->slots)) == NULL)
             goto fail;
-        for (int j = 0; j < p->per_browser; j++)
+        for (int j = 0; j < p->per_browser; j++) {
             page_slot_init(&pb->slots[j], &pb->b, j);
+            pb->slots[j].proxy = p->proxy;
+        }
     }
     if (pthread_create(&p->supervisor, NULL, supervisor_main, p) != 0) {
         log_errno(LOG_ERR, "pool: cannot start the supervisor thread");
@@ -379,6 +391,7 @@ pool_stop(struct pool *p)
         free(p->browsers[i].slots);
     }
     free(p->browsers);
+    proxy_stop(p->proxy);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->slot_freed);
     pthread_cond_destroy(&p->wake);

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 
+struct policy;
 struct pool;
 struct slot;
 
@@ -30,9 +31,12 @@ struct pool_stats {
     char error[256];       /* why no browser is alive, "" if one is */
 };
 
-/* Create the pool and start its supervisor, which launches the browsers in
- * the background. 'c' is borrowed for the pool's lifetime. RC_OK/RC_ERROR. */
-int pool_start(const struct conf_pool *c, int verbose, struct pool **out);
+/* Create the pool, start its policy proxy (proxy.h; every browser connects
+ * through it, checked against 'policy') and its supervisor, which launches
+ * the browsers in the background. 'c' and 'policy' are borrowed for the
+ * pool's lifetime. RC_OK/RC_ERROR. */
+int pool_start(const struct conf_pool *c, const struct policy *policy, int verbose,
+               struct pool **out);
 /* Stop the supervisor and every browser (killed with their process groups,
  * reaped, profiles removed). No slot may be checked out. NULL-safe. */
 void pool_stop(struct pool *p);

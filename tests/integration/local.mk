@@ -19,6 +19,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test_apache.py \
 	tests/integration/test_lighttpd.py \
 	tests/integration/test_spawn_fcgi.py \
+	tests/integration/test_policy_proxy.py \
 	tests/integration/test_spawner_basic.py \
 	tests/integration/test_spawner_config.py \
 	tests/integration/test_spawner_kill.py \
@@ -49,6 +50,7 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
 	tests/fixtures/server.py \
 	tests/fixtures/site/index.html \
+	tests/fixtures/site/reach.html \
 	tests/fixtures/site/extract.html \
 	tests/fixtures/site/simple.html \
 	tests/fixtures/site/article.html \

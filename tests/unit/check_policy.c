@@ -1,7 +1,9 @@
-/* check_policy.c — tests of common/cidr.c, fcgi-worker/url.c and
- * fcgi-worker/policy.c: the URL policy of API.md §6.
+/* check_policy.c — tests of common/cidr.c, fcgi-worker/url.c,
+ * fcgi-worker/policy.c and fcgi-worker/proxy.c: the URL policy of API.md §6.
  *
- * Pure functions only: no test connects anywhere. Host names are limited to
+ * Pure functions, and one proxy test that connects on 127.0.0.1 only (to a
+ * listener of its own, through the proxy; 127.0.0.2 is denied before any
+ * connection). Host names are limited to
  * "localhost"-style names (which the policy answers itself) and one name
  * glibc refuses before asking DNS; everything else is a literal address. */
 #include <arpa/inet.h>
@@ -14,9 +16,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "cidr.h"
+#include "clock.h"
 #include "policy.h"
+#include "proxy.h"
 #include "rc.h"
 #include "url.h"
 
@@ -1008,6 +1013,167 @@ START_TEST(one_policy_serves_many_threads)
 }
 END_TEST
 
+/* --- the policy proxy (fcgi-worker/proxy.c) --- */
+
+static const struct connect_case {
+    const char *name;
+    const char *bytes;
+    size_t len;
+    int rc;
+    const char *host;
+    int port;
+    int reply;
+} connect_cases[] = {
+    { "ipv4", "\x05\x01\x00\x01\x7f\x00\x00\x01\x1f\x90", 10, RC_OK, "127.0.0.1", 8080, 0 },
+    { "ipv6", "\x05\x01\x00\x04\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\x00\x50", 22, RC_OK, "::1",
+      80, 0 },
+    { "name", "\x05\x01\x00\x03\x0b" "example.org\x01\xbb", 18, RC_OK, "example.org", 443, 0 },
+    { "bracketed v6 name", "\x05\x01\x00\x03\x05[::1]\x00\x50", 12, RC_OK, "::1", 80, 0 },
+    { "short header", "\x05\x01\x00", 3, RC_DECLINED, NULL, 0, 1 },
+    { "short name", "\x05\x01\x00\x03\x0b" "example", 12, RC_DECLINED, NULL, 0, 1 },
+    { "bind", "\x05\x02\x00\x01\x7f\x00\x00\x01\x1f\x90", 10, RC_INVALID, NULL, 0, 7 },
+    { "udp associate", "\x05\x03\x00\x01\x7f\x00\x00\x01\x1f\x90", 10, RC_INVALID, NULL, 0, 7 },
+    { "bad address type", "\x05\x01\x00\x09\x7f\x00\x00\x01\x1f\x90", 10, RC_INVALID, NULL, 0,
+      8 },
+    { "socks4", "\x04\x01\x00\x50\x7f\x00\x00\x01\x00", 9, RC_INVALID, NULL, 0, 1 },
+    { "empty name", "\x05\x01\x00\x03\x00\x00\x50", 7, RC_INVALID, NULL, 0, 1 },
+    { "nul in name", "\x05\x01\x00\x03\x03" "a\0b\x00\x50", 10, RC_INVALID, NULL, 0, 1 },
+};
+
+START_TEST(proxy_parses_socks5_connect_requests)
+{
+    const struct connect_case *c = &connect_cases[_i];
+    char host[256] = "";
+    int port = -1, reply = -1;
+    size_t used = 0;
+    int rc = proxy_parse_connect((const unsigned char *)c->bytes, c->len, host, sizeof host,
+                                 &port, &used, &reply);
+
+    ck_assert_msg(rc == c->rc, "%s: rc %d, want %d", c->name, rc, c->rc);
+    if (c->rc == RC_OK) {
+        ck_assert_str_eq(host, c->host);
+        ck_assert_int_eq(port, c->port);
+        ck_assert_uint_eq(used, c->len);
+    }
+    if (c->rc == RC_INVALID)
+        ck_assert_msg(reply == c->reply, "%s: reply %d, want %d", c->name, reply, c->reply);
+}
+END_TEST
+
+/* A loopback listener that echoes one connection. */
+struct echo {
+    int fd, port;
+    pthread_t t;
+};
+
+static void *
+echo_main(void *arg)
+{
+    struct echo *e = arg;
+    char buf[256];
+    ssize_t n;
+    int c = accept(e->fd, NULL, NULL);
+
+    if (c < 0)
+        return NULL;
+    while ((n = read(c, buf, sizeof buf)) > 0)
+        if (write(c, buf, (size_t)n) != n)
+            break;
+    close(c);
+    return NULL;
+}
+
+static void
+echo_start(struct echo *e)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof sin;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    e->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(e->fd, 0);
+    ck_assert_int_eq(bind(e->fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(listen(e->fd, 4), 0);
+    ck_assert_int_eq(getsockname(e->fd, (struct sockaddr *)&sin, &len), 0);
+    e->port = ntohs(sin.sin_port);
+    ck_assert_int_eq(pthread_create(&e->t, NULL, echo_main, e), 0);
+}
+
+/* SOCKS5 handshake to the proxy for host:port; returns the connected
+ * socket and the reply code in *reply. */
+static int
+socks_connect(int proxy_port, const char *host, int port, int *reply)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    unsigned char req[300], rep[10];
+    size_t n = strlen(host), got = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons((uint16_t)proxy_port);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(write(fd, "\x05\x01\x00", 3), 3);
+    ck_assert_int_eq(read(fd, rep, 2), 2);
+    ck_assert_int_eq(rep[0], 5);
+    ck_assert_int_eq(rep[1], 0);
+    memcpy(req, "\x05\x01\x00\x03", 4);
+    req[4] = (unsigned char)n;
+    memcpy(req + 5, host, n);
+    req[5 + n] = (unsigned char)(port >> 8);
+    req[6 + n] = (unsigned char)(port & 0xff);
+    ck_assert_int_eq(write(fd, req, 7 + n), (ssize_t)(7 + n));
+    while (got < sizeof rep) {
+        ssize_t r = read(fd, rep + got, sizeof rep - got);
+        ck_assert_int_gt(r, 0);
+        got += (size_t)r;
+    }
+    *reply = rep[1];
+    return fd;
+}
+
+START_TEST(proxy_relays_allowed_and_refuses_denied_connections)
+{
+    struct policy *p;
+    struct proxy *px;
+    struct echo e;
+    char err[256], why[600], buf[16];
+    int fd, reply;
+    int64_t t0 = clock_ms();
+
+    ck_assert_int_eq(policy_new("127.0.0.0/8", "127.0.0.2/32", &p, err, sizeof err), RC_OK);
+    ck_assert_int_eq(proxy_start(p, &px, err, sizeof err), RC_OK);
+    echo_start(&e);
+
+    /* Denied, as an address and as a name that resolves there. */
+    fd = socks_connect(proxy_port(px), "127.0.0.2", e.port, &reply);
+    ck_assert_int_eq(reply, 2);
+    close(fd);
+    ck_assert_int_eq(proxy_refusal(px, "127.0.0.2", t0, why, sizeof why), RC_OK);
+    ck_assert_msg(strstr(why, "deny_networks") != NULL, "%s", why);
+    ck_assert_int_eq(proxy_refusal(px, "127.0.0.2", clock_ms() + 1000, why, sizeof why),
+                     RC_NOT_FOUND);
+    ck_assert_int_eq(proxy_refusal(px, "127.0.0.1", t0, why, sizeof why), RC_NOT_FOUND);
+    /* localhost is ::1 too, which 127.0.0.0/8 does not admit. */
+    fd = socks_connect(proxy_port(px), "localhost", e.port, &reply);
+    ck_assert_int_eq(reply, 2);
+    close(fd);
+
+    /* Allowed: relayed both ways; left open for proxy_stop to end. */
+    fd = socks_connect(proxy_port(px), "127.0.0.1", e.port, &reply);
+    ck_assert_int_eq(reply, 0);
+    ck_assert_int_eq(write(fd, "ping", 4), 4);
+    ck_assert_int_eq(read(fd, buf, 4), 4);
+    ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
+
+    proxy_stop(px);
+    ck_assert_int_eq(read(fd, buf, sizeof buf), 0);
+    close(fd);
+    pthread_join(e.t, NULL);
+    close(e.fd);
+    policy_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1050,6 +1216,11 @@ main(void)
     tcase_add_test(tc, unresolvable_host_is_not_found);
     tcase_add_test(tc, every_resolved_address_must_be_allowed);
     tcase_add_test(tc, one_policy_serves_many_threads);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("proxy");
+    tcase_add_loop_test(tc, proxy_parses_socks5_connect_requests, 0, (int)N(connect_cases));
+    tcase_add_test(tc, proxy_relays_allowed_and_refuses_denied_connections);
     suite_add_tcase(s, tc);
 
     sr = srunner_create(s);
