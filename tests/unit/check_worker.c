@@ -310,7 +310,7 @@ START_TEST(multipart_gives_page_assets_and_options)
     ck_assert_ptr_nonnull(strstr(msg.data, "index.html"));
     request_free(r);
     memset(r, 0, sizeof *r);
-    ck_assert_int_eq(body_parse_multipart(r, "B", "--B\r\ngarbage", 14, &code, &msg),
+    ck_assert_int_eq(body_parse_multipart(r, "B", "--B\r\ngarbage", 12, &code, &msg),
                      RC_INVALID);
     request_free(r);
     free(r);
