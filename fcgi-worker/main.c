@@ -47,11 +47,16 @@ struct request_thread {
  *
  * A burst that is already in the listen queue is drained by whoever calls
  * accept() first, though, so a worker whose page slots are all busy holds
- * back for up to ACCEPT_HOLDBACK_MS (or until one of its requests ends):
- * a worker with free slots takes the connection meanwhile. When every
- * worker is busy, the connection is accepted after the hold-back and
- * queued (or answered 503) as usual. */
+ * back for ACCEPT_HOLDBACK_MS per request it already has beyond its slots
+ * (the first one included), at most ACCEPT_HOLDBACK_MAX_MS, or until one of
+ * its requests ends: a worker with free slots, or a shorter queue, takes the
+ * connection meanwhile. When every worker is busy, the connection is
+ * accepted after the hold-back and queued (or answered 503) as usual. With
+ * one fixed 50 ms, two saturated workers woke together and drained the
+ * listen queue in turn, and bench/run saw one worker fill its queue_max (a
+ * 503) while the other had 6 free queue places (c=20, 2 x 4 slots). */
 #define ACCEPT_HOLDBACK_MS 50
+#define ACCEPT_HOLDBACK_MAX_MS 400
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t request_ended;
 
@@ -60,10 +65,13 @@ accept_holdback(struct worker *w)
 {
     int capacity = w->conf->browsers * w->conf->pages_per_browser;
     struct timespec ts;
+    int64_t ms;
 
     if (w->pool == NULL || capacity <= 0 || w->requests_active < capacity)
         return;
-    clock_deadline_timespec(clock_ms() + ACCEPT_HOLDBACK_MS, &ts);
+    ms = (int64_t)ACCEPT_HOLDBACK_MS * (w->requests_active - capacity + 1);
+    clock_deadline_timespec(clock_ms() + (ms < ACCEPT_HOLDBACK_MAX_MS ? ms : ACCEPT_HOLDBACK_MAX_MS),
+                            &ts);
     while (w->requests_active >= capacity && !w->stopping)
         if (pthread_cond_timedwait(&request_ended, &accept_lock, &ts) != 0)
             break;
