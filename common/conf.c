@@ -113,9 +113,16 @@ static const struct conf_opt opts[] = {
       "a PDF with more pages is refused with 413 output_too_large" },
     { "max_output_size", CONF_SIZE, P, POFF(max_output_size), "256M", 1024, 16 * GIB, NULL,
       "a PDF or image larger than this is refused with 413 output_too_large" },
+    { "max_fetch_size", CONF_SIZE, P, POFF(max_fetch_size), "16M", 1024, 4 * GIB, NULL,
+      "/extract's fetch engine refuses a page whose body (decompressed) is larger with 502 "
+      "target_too_large" },
     { "max_screenshot_pixels", CONF_SIZE, P, POFF(max_screenshot_pixels), "16000000", 1,
       16000000, NULL, "a screenshot of more device pixels (width x height) is refused with 413;"
       " at most 16000000, as the image must fit one browser message" },
+    { "batch_max_items", CONF_INT, P, POFF(batch_max_items), "100", 1, 10000, NULL,
+      "items one /batch request may hold; more is 400 invalid_option" },
+    { "batch_concurrency", CONF_INT, P, POFF(batch_concurrency), "20", 1, 1000, NULL,
+      "items of one /batch request run at once (browser items also wait for page slots)" },
 
     /* pools: URL policy */
     { "allow_networks", CONF_CIDRS, P, POFF(allow_networks), "", 0, 0, NULL,

@@ -51,6 +51,9 @@ struct conf_pool {
     int max_pdf_pages;          /* pages of one PDF; more: 413 output_too_large */
     int64_t max_output_size;    /* bytes of one PDF or image */
     int64_t max_screenshot_pixels; /* width x height of one screenshot, in device pixels */
+    int64_t max_fetch_size;     /* bytes of one page body the fetch engine reads (decoded) */
+    int batch_max_items;        /* items of one /batch request */
+    int batch_concurrency;      /* items of one /batch request running at once */
 
     /* URL policy */
     char *allow_networks;       /* CIDR list, may be empty */

@@ -161,6 +161,12 @@ out:
     return rc;
 }
 
+int
+body_json_option(struct request *r, const char *name, yajl_val v)
+{
+    return json_option(r, name, v);
+}
+
 /* ---- multipart/form-data -------------------------------------------------- */
 
 /* The value of parameter 'param' (e.g. "boundary", "filename") in a header
@@ -362,20 +368,21 @@ malformed:
 
 /* ---- reading --------------------------------------------------------------- */
 
-static int
+int
 body_read(struct request *r, size_t max, struct buf *out, const char **code, struct buf *msg)
 {
     const char *cl = fcgi_param(r->conn, "CONTENT_LENGTH");
     char chunk[65536];
     size_t n;
 
+    /* Initialised first: the caller frees 'out' on every return. */
+    buf_init(out, max);
     if (cl != NULL && cl[0] != '\0' && strtoull(cl, NULL, 10) > max) {
         *code = "body_too_large";
         buf_printf(msg, "the request body of %s bytes is over this server's max_body of %zu bytes",
                    cl, max);
         return RC_INVALID;
     }
-    buf_init(out, max);
     while ((n = fcgi_read(r->conn, chunk, sizeof chunk)) > 0) {
         if (buf_append(out, chunk, n) != RC_OK) {
             *code = "body_too_large";

@@ -45,5 +45,16 @@ int body_parse_multipart(struct request *r, const char *boundary, const char *da
                          const char **code, struct buf *msg);
 int body_parse_json(struct request *r, const char *data, size_t len, const char **code,
                     struct buf *msg);
+/* Read the raw body of r into 'out' (initialised here, capped at 'max'; the
+ * caller frees it). RC_OK, or RC_INVALID with *code "body_too_large" and
+ * 'msg'. For a route with a body of its own shape (/batch). */
+int body_read(struct request *r, size_t max, struct buf *out, const char **code,
+              struct buf *msg);
+/* Add option 'name' with the JSON value 'v' to r, converted as a JSON body's
+ * options are: strings as they are, numbers as written, booleans as
+ * true/false, objects and lists as JSON text, null as absent. RC_OK or
+ * RC_ERROR (ENOMEM). */
+struct yajl_val_s;
+int body_json_option(struct request *r, const char *name, struct yajl_val_s *v);
 
 #endif

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "css_select.h"
 #include "html_parse.h"
 #include "main_content.h"
 #include "rc.h"
@@ -2005,12 +2006,50 @@ child_element(const GumboNode *n, GumboTag tag)
     return NULL;
 }
 
+/* format=html: the chosen part's source, from the decoded input. An
+ * element's extent is its start tag to the end of its end tag; one closed
+ * implicitly ends where the parser closed it. */
+static int
+source_of(struct conv *cv, const struct html_doc *doc, const GumboNode *root)
+{
+    size_t from = 0, to = doc->input.len, n;
+
+    if (root->type == GUMBO_NODE_ELEMENT && root != doc->output->root) {
+        const GumboElement *e = &root->v.element;
+        GumboStringPiece start = e->original_tag, end = e->original_end_tag;
+        from = e->start_pos.offset;
+        to = e->end_pos.offset;
+        /* gumbo records the end tag that closed the element, which may be
+         * an ancestor's ("<p>two</section>"): only its own is included. */
+        gumbo_tag_from_original_text(&start);
+        gumbo_tag_from_original_text(&end);
+        if (end.length > 0 && end.length == start.length &&
+            strncasecmp(end.data, start.data, end.length) == 0)
+            to += e->original_end_tag.length;
+        if (to < from + e->original_tag.length) /* a void element: its tag */
+            to = from + e->original_tag.length;
+        if (to > doc->input.len)
+            to = doc->input.len;
+        if (from > to)
+            from = to;
+    }
+    n = to - from;
+    if (n > cv->limit - cv->out->len) {
+        n = utf8_fit(doc->input.data + from, cv->limit - cv->out->len);
+        if (buf_append(cv->out, doc->input.data + from, n) != RC_OK)
+            return RC_ERROR;
+        return RC_TOO_LARGE;
+    }
+    if (n > 0 && buf_append(cv->out, doc->input.data + from, n) != RC_OK)
+        return RC_ERROR;
+    return RC_OK;
+}
+
 int
-convert_html(const char *html, size_t len, const struct convert_opts *o, struct buf *out,
-             struct convert_meta *meta)
+convert_doc(const struct html_doc *doc, const struct convert_opts *o, struct buf *out,
+            struct convert_meta *meta)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    struct html_doc doc = {0};
     struct conv cv;
     const GumboNode *body, *root;
     size_t max = o->max_output ? o->max_output : OUTPUT_MAX_DEFAULT;
@@ -2030,12 +2069,23 @@ convert_html(const char *html, size_t len, const struct convert_opts *o, struct 
     if (meta != NULL)
         memset(meta, 0, sizeof *meta);
 
-    if ((rc = html_parse(html, len, o->charset, &doc)) != RC_OK)
+    if ((rc = find_head(&cv, doc->output->root, o->base_url)) != RC_OK)
         goto done;
-    if ((rc = find_head(&cv, doc.output->root, o->base_url)) != RC_OK)
+    if (o->selector != NULL) {
+        if ((root = css_select_first(o->selector, doc->output->root)) == NULL) {
+            rc = RC_NOT_FOUND;
+            goto done;
+        }
+    } else {
+        body = child_element(doc->output->root, GUMBO_TAG_BODY);
+        root = body != NULL ? body : doc->output->root;
+        if (o->format == CONVERT_HTML)
+            root = doc->output->root;
+    }
+    if (o->format == CONVERT_HTML) {
+        rc = source_of(&cv, doc, root);
         goto done;
-    body = child_element(doc.output->root, GUMBO_TAG_BODY);
-    root = body != NULL ? body : doc.output->root;
+    }
     if (o->main_content)
         root = main_content_find(root);
     cv.root = root;
@@ -2053,7 +2103,6 @@ done:
     if (rc != RC_OK && rc != RC_TOO_LARGE && meta != NULL)
         convert_meta_free(meta);
     linkset_free(&cv.links);
-    html_doc_free(&doc);
     free(cv.stack);
     free(cv.lists);
     free(cv.rows);
@@ -2062,6 +2111,21 @@ done:
     buf_free(&cv.href);
     buf_free(&cv.scratch);
     buf_free(&cv.url);
+    return rc;
+}
+
+int
+convert_html(const char *html, size_t len, const struct convert_opts *o, struct buf *out,
+             struct convert_meta *meta)
+{
+    struct html_doc doc = {0};
+    int rc;
+
+    if (meta != NULL)
+        memset(meta, 0, sizeof *meta);
+    if ((rc = html_parse(html, len, o->charset, &doc)) == RC_OK)
+        rc = convert_doc(&doc, o, out, meta);
+    html_doc_free(&doc);
     return rc;
 }
 

@@ -28,12 +28,15 @@ fcgi_worker_libworker_a_SOURCES = \
 	fcgi-worker/base64.c fcgi-worker/base64.h \
 	fcgi-worker/convert.c fcgi-worker/convert.h fcgi-worker/html_input.c fcgi-worker/html_input.h fcgi-worker/html_parse.c fcgi-worker/html_parse.h fcgi-worker/urljoin.c fcgi-worker/urljoin.h \
 	fcgi-worker/main_content.c fcgi-worker/main_content.h \
+	fcgi-worker/css_select.c fcgi-worker/css_select.h \
 	fcgi-worker/transport.h \
 	fcgi-worker/transport_pipe.c \
 	fcgi-worker/cdp.c fcgi-worker/cdp.h \
 	fcgi-worker/url.c fcgi-worker/url.h \
 	fcgi-worker/policy.c fcgi-worker/policy.h \
-	fcgi-worker/proxy.c fcgi-worker/proxy.h
+	fcgi-worker/proxy.c fcgi-worker/proxy.h \
+	fcgi-worker/fetch.c fcgi-worker/fetch.h \
+	fcgi-worker/batch.c fcgi-worker/batch.h
 
 WORKER_LIBS = fcgi-worker/libworker.a common/libcommon.a $(YAJL_LIBS) $(FCGI_LIBS) $(CURL_LIBS) \
 	$(GUMBO_LIBS) -lm

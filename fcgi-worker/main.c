@@ -83,7 +83,8 @@ usage(FILE *f)
     fprintf(f,
             "Usage: rendercgi-worker [-c FILE] [--pool NAME] [--listen ADDR]\n"
             "A FastCGI responder that renders web pages to PDF, screenshots and text with\n"
-            "headless Chromium: /pdf, /screenshot, /extract, /health, /status, /metrics.\n"
+            "headless Chromium: /pdf, /screenshot, /extract, /batch, /health, /status,\n"
+            "/metrics.\n"
             "\n"
             "  -c, --config FILE  read FILE (default " DEFAULT_CONF " if it exists,\n"
             "                     else built-in defaults)\n"

@@ -384,6 +384,28 @@ options_parse(struct request *r, enum route_id route, int max_timeout_ms,
     return RC_OK;
 }
 
+const char *
+options_browser_only(const struct render_opts *o)
+{
+    if (o->wait_for != NULL)
+        return "wait_for";
+    if (o->wait_for_expression != NULL)
+        return "wait_for_expression";
+    if (o->wait_ms > 0)
+        return "wait_ms";
+    if (o->scroll_page)
+        return "scroll_page";
+    if (o->width != 1280)
+        return "width";
+    if (o->height != 720)
+        return "height";
+    if (o->media != 0)
+        return "media";
+    if (o->wait_until != WAIT_LOAD)
+        return "wait_until";
+    return NULL;
+}
+
 /* An HTTP header name: RFC 9110 token characters. */
 static int
 header_name_ok(const char *s)

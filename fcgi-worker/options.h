@@ -71,6 +71,14 @@ enum extract_engine { ENGINE_AUTO, ENGINE_FETCH, ENGINE_BROWSER };
  * sentence that names the option and what it accepts. */
 int options_parse(struct request *r, enum route_id route, int max_timeout_ms,
                   struct render_opts *o, const char **code, struct buf *msg);
+/* Pure: the first option set in 'o' that only a browser can honour, as
+ * its name, or NULL. They are wait_for, wait_for_expression, wait_ms,
+ * scroll_page, width, height, media and wait_until other than load. With
+ * engine=fetch such an option is invalid_option; with engine=auto it sends
+ * the request to the browser at once. (javascript=false is not one: the
+ * fetch engine never runs scripts.) Defaults cannot be told from the same
+ * value given explicitly, which honours nothing more. */
+const char *options_browser_only(const struct render_opts *o);
 /* Validate a 'headers' value: a JSON object whose values are strings, names
  * header tokens, values without CR/LF. Pure. RC_OK, or RC_INVALID with 'why'. */
 int options_check_headers(const char *json, char *why, size_t whylen);

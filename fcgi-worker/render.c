@@ -20,14 +20,22 @@ int
 render_begin(struct request *r, enum route_id route, struct render_opts *o, struct slot **slot,
              int64_t *deadline_ms)
 {
+    *slot = NULL;
+    if (render_prepare(r, route, o) != RC_OK)
+        return RC_ERROR;
+    *deadline_ms = r->started_ms + o->timeout_ms;
+    return render_checkout(r, o, *deadline_ms, slot);
+}
+
+int
+render_prepare(struct request *r, enum route_id route, struct render_opts *o)
+{
     struct worker *w = r->worker;
     struct buf msg;
     const char *code = NULL;
     char why[512];
-    int rc;
 
     buf_init(&msg, 2048);
-    *slot = NULL;
     if (strcmp(r->method, "POST") == 0 &&
         body_parse(r, (size_t)w->conf->max_body, &code, &msg) != RC_OK) {
         respond_error(r, code, "%s", msg.data);
@@ -61,8 +69,18 @@ render_begin(struct request *r, enum route_id route, struct render_opts *o, stru
         respond_error(r, "internal", "checking the URL failed: %s", why);
         return RC_ERROR;
     }
-    *deadline_ms = r->started_ms + o->timeout_ms;
-    rc = pool_checkout(w->pool, *deadline_ms, fcgi_conn_fd(r->conn), slot);
+    return RC_OK;
+}
+
+int
+render_checkout(struct request *r, const struct render_opts *o, int64_t deadline_ms,
+                struct slot **slot)
+{
+    struct worker *w = r->worker;
+    int rc;
+
+    *slot = NULL;
+    rc = pool_checkout(w->pool, deadline_ms, fcgi_conn_fd(r->conn), slot);
     switch (rc) {
     case RC_OK:
         r->slot = *slot;

@@ -17,6 +17,15 @@ struct slot;
  * an error already answered (RC_ERROR). */
 int render_begin(struct request *r, enum route_id route, struct render_opts *o,
                  struct slot **slot, int64_t *deadline_ms);
+/* The two halves of render_begin(), for a route that may not need a
+ * browser (/extract with the fetch engine). render_prepare: read the body,
+ * parse and validate the options, check the URL against the policy; RC_OK
+ * or an error already answered (RC_ERROR). render_checkout: borrow a page
+ * slot until 'deadline_ms' (monotonic); RC_OK with *slot (also in r->slot),
+ * or an error already answered (RC_ERROR). */
+int render_prepare(struct request *r, enum route_id route, struct render_opts *o);
+int render_checkout(struct request *r, const struct render_opts *o, int64_t deadline_ms,
+                    struct slot **slot);
 /* The URL being rendered, or "the posted page", for messages. */
 const char *render_target(const struct render_opts *o);
 /* Answer a failed navigation: 'code' and 'msg' from page_navigate. */

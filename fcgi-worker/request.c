@@ -146,6 +146,29 @@ request_parse(struct request *r, struct fcgi_conn *conn, struct worker *w, char 
 }
 
 void
+request_init_item(struct request *item, const struct request *batch, size_t index,
+                  const char *route, struct respond_capture *capture)
+{
+    char suffix[24];
+    int n = snprintf(suffix, sizeof suffix, "-%zu", index);
+
+    item->conn = batch->conn;
+    item->worker = batch->worker;
+    item->method = "GET";
+    snprintf(item->route, sizeof item->route, "%s", route);
+    /* Keep the whole suffix: the batch id is cut short if both do not fit. */
+    snprintf(item->id, sizeof item->id, "%.*s%s", (int)(sizeof item->id - 1) - n, batch->id,
+             suffix);
+    item->headers_sent = 0;
+    item->status = 0;
+    item->failed = 0;
+    item->started_ms = clock_ms();
+    item->slot = NULL;
+    item->slot_healthy = 0;
+    item->capture = capture;
+}
+
+void
 request_free(struct request *r)
 {
     for (size_t i = 0; i < r->nparams; i++) {

@@ -20,6 +20,7 @@ struct param {
 };
 
 struct posted_page;
+struct respond_capture;
 
 struct request {
     struct fcgi_conn *conn;
@@ -36,6 +37,8 @@ struct request {
     int64_t started_ms;
     struct slot *slot;        /* a page slot to give back after finishing */
     int slot_healthy;         /* 0 if the browser misbehaved during the request */
+    struct respond_capture *capture; /* a /batch item: the response goes here (respond.h),
+                                        not to 'conn'; borrowed */
 };
 
 /* Read method, route, request id and query parameters of the current request
@@ -44,6 +47,15 @@ struct request {
 int request_parse(struct request *r, struct fcgi_conn *conn, struct worker *w, char *why,
                   size_t whylen);
 void request_free(struct request *r);
+/* Make 'item' item 'index' of /batch request 'batch', for 'route' ("pdf",
+ * …), answering into 'capture'. Parameters already added to 'item' (the
+ * item's url and options) are kept; the rest is set as request_parse would:
+ * worker, method GET (so that no body is read: the parameters are the whole
+ * request), the id "<batch id>-<index>" and the start time, now. 'item'
+ * borrows batch's connection only so that the client-gone checks (the
+ * connection's fd) see the batch's client; its response never touches it. */
+void request_init_item(struct request *item, const struct request *batch, size_t index,
+                       const char *route, struct respond_capture *capture);
 /* Add a parameter, copying both strings. RC_OK or RC_ERROR (ENOMEM). */
 int request_add_param(struct request *r, const char *name, size_t nlen, const char *value,
                       size_t vlen);

@@ -1,4 +1,7 @@
-/* respond.c — status lines, headers and error bodies; see respond.h. */
+/* respond.c — status lines, headers and error bodies; see respond.h.
+ *
+ * A request either writes to its FastCGI connection or, when r->capture is
+ * set (a /batch item), into that capture: the handlers cannot tell. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +68,19 @@ respond_status_of(const char *code)
     return 500;
 }
 
+void
+respond_capture_init(struct respond_capture *c, size_t max)
+{
+    memset(c, 0, sizeof *c);
+    buf_init(&c->body, max);
+}
+
+void
+respond_capture_free(struct respond_capture *c)
+{
+    buf_free(&c->body);
+}
+
 int
 respond_start(struct request *r, int status, const char *content_type,
               const char *extra_headers)
@@ -76,6 +92,13 @@ respond_start(struct request *r, int status, const char *content_type,
         return RC_CLOSED;
     r->headers_sent = 1;
     r->status = status;
+    if (r->capture != NULL) {
+        snprintf(r->capture->content_type, sizeof r->capture->content_type, "%s",
+                 content_type);
+        snprintf(r->capture->extra_headers, sizeof r->capture->extra_headers, "%s",
+                 extra_headers != NULL ? extra_headers : "");
+        return RC_OK;
+    }
     n = snprintf(head, sizeof head,
                  "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n"
                  "Cache-Control: no-store\r\n",
@@ -92,7 +115,26 @@ respond_start(struct request *r, int status, const char *content_type,
 int
 respond_body(struct request *r, const void *data, size_t len)
 {
+    if (r->capture != NULL) {
+        if (r->capture->too_large)
+            return RC_CLOSED;
+        if (buf_append(&r->capture->body, data, len) != RC_OK) {
+            /* Over the cap (or out of memory): the handler stops writing,
+             * and the item is answered output_too_large. */
+            r->capture->too_large = 1;
+            return RC_CLOSED;
+        }
+        return RC_OK;
+    }
     return fcgi_write(r->conn, data, len);
+}
+
+int
+respond_flush(struct request *r)
+{
+    if (r->capture != NULL)
+        return RC_OK;
+    return fcgi_flush(r->conn);
 }
 
 int
@@ -116,6 +158,19 @@ respond_error_h(struct request *r, const char *code, const char *extra_headers,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (r->capture != NULL) {
+        /* The batch writes the item's error line; an error after the
+         * response started replaces what was captured so far. */
+        rc = r->headers_sent ? RC_CLOSED : RC_OK;
+        log_msg(status >= 500 ? LOG_WARN : LOG_INFO, "[request %s] %s /%s: %d %s: %s", r->id,
+                r->method, r->route, status, code, msg);
+        snprintf(r->capture->error_code, sizeof r->capture->error_code, "%s", code);
+        snprintf(r->capture->error_message, sizeof r->capture->error_message, "%s", msg);
+        r->headers_sent = 1;
+        r->status = status;
+        r->failed = status >= 500;
+        return rc;
+    }
     if (r->headers_sent) {
         log_msg(LOG_WARN, "[request %s] %s after the response started: %s; cutting it short",
                 r->id, code, msg);

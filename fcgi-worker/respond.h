@@ -14,6 +14,26 @@
 
 struct request;
 
+/* A response captured into memory instead of written to FastCGI: a /batch
+ * item (batch.c) runs the route's own handler on a request whose 'capture'
+ * points here. respond_start() records the status line's parts,
+ * respond_body() appends to 'body' (capped: past the cap 'too_large' is set
+ * and the handler sees RC_CLOSED), respond_error() records the code and
+ * message instead of a JSON body. Owned by whoever runs the sub-request. */
+struct respond_capture {
+    struct buf body;
+    char content_type[128];
+    char extra_headers[512];   /* "Name: value\r\n" lines, as the handler gave them */
+    char error_code[48];       /* "" unless respond_error() was called */
+    char error_message[1024];
+    int too_large;             /* the body went past its cap */
+};
+
+/* An empty capture whose body may grow to 'max' bytes. Allocates nothing. */
+void respond_capture_init(struct respond_capture *c, size_t max);
+/* Free the body; the capture is empty and reusable afterwards. */
+void respond_capture_free(struct respond_capture *c);
+
 /* The HTTP status of an error code of API.md §3; 500 for an unknown code. */
 int respond_status_of(const char *code);
 /* Write the error response for 'code' with a message (printf-style), plus
@@ -28,6 +48,10 @@ int respond_start(struct request *r, int status, const char *content_type,
                   const char *extra_headers);
 /* Body bytes after respond_start(). RC_OK or RC_CLOSED. */
 int respond_body(struct request *r, const void *data, size_t len);
+/* Push what was written so far to the web server now (a streamed response
+ * such as /batch's lines). RC_OK, or RC_CLOSED when the client has gone.
+ * A no-op for a captured response. */
+int respond_flush(struct request *r);
 /* A whole JSON response. */
 int respond_json(struct request *r, int status, const struct buf *body);
 

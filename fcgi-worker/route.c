@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "batch.h"
 #include "handlers.h"
 #include "request.h"
 #include "respond.h"
@@ -18,7 +19,10 @@ static const struct route {
 } routes[] = {
     { "pdf", M_GET | M_POST, 1, handle_pdf },
     { "screenshot", M_GET | M_POST, 1, handle_screenshot },
-    { "extract", M_GET | M_POST, 1, handle_extract },
+    /* /extract's fetch engine needs no browser: it decides per request. */
+    { "extract", M_GET | M_POST, 0, handle_extract },
+    /* Its pdf and screenshot items answer 404 on a fetch-only worker. */
+    { "batch", M_POST, 0, handle_batch },
     { "health", M_GET | M_HEAD, 0, handle_health },
     { "status", M_GET, 0, handle_status },
     { "metrics", M_GET, 0, handle_metrics },
@@ -48,9 +52,13 @@ route_dispatch(struct request *r)
         if (rt->needs_browser && r->worker->pool == NULL)
             break;
         if ((method_bit(r->method) & rt->methods) == 0) {
-            snprintf(allow, sizeof allow, "Allow: %s%s%s\r\n",
-                     rt->methods & M_GET ? "GET" : "", rt->methods & M_HEAD ? ", HEAD" : "",
-                     rt->methods & M_POST ? ", POST" : "");
+            /* Each name after the first gets its ", " (/batch is POST only). */
+            snprintf(allow, sizeof allow, "Allow: %s%s%s%s%s\r\n",
+                     rt->methods & M_GET ? "GET" : "",
+                     (rt->methods & M_GET) && (rt->methods & M_HEAD) ? ", " : "",
+                     rt->methods & M_HEAD ? "HEAD" : "",
+                     (rt->methods & (M_GET | M_HEAD)) && (rt->methods & M_POST) ? ", " : "",
+                     rt->methods & M_POST ? "POST" : "");
             respond_error_h(r, "method_not_allowed", allow, "/%s does not take %s; use %.*s",
                             rt->name, r->method, (int)strlen(allow) - 9, allow + 7);
             return;
@@ -58,5 +66,5 @@ route_dispatch(struct request *r)
         rt->handler(r);
         return;
     }
-    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot, /extract, /health, /status and /metrics", r->route);
+    respond_error(r, "not_found", "no route '/%s'; the routes are /pdf, /screenshot, /extract, /batch, /health, /status and /metrics", r->route);
 }

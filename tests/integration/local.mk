@@ -33,6 +33,8 @@ INTEGRATION_TESTS = \
 	tests/integration/test_crash.py \
 	tests/integration/test_recycle.py \
 	tests/integration/test_extract.py \
+	tests/integration/test_batch.py \
+	tests/integration/test_extract_fetch.py \
 	tests/integration/test_status.py \
 	tests/integration/test_balance.py \
 	tests/integration/test_lifecycle.py \
@@ -52,6 +54,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/stack.py \
 	tests/fixtures/site/index.html \
 	tests/fixtures/site/reach.html \
 	tests/fixtures/site/extract.html \
+	tests/fixtures/site/fetch-static.html \
+	tests/fixtures/site/fetch-js.html \
 	tests/fixtures/site/simple.html \
 	tests/fixtures/site/article.html \
 	tests/fixtures/site/spa.html \

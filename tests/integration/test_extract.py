@@ -26,7 +26,10 @@ class Extract(unittest.TestCase):
         cls.stack.close()
 
     def extract(self, page, **options):
-        params = {'url': self.stack.fixture_url(page)}
+        # These tests are about the browser engine; engine=auto (the
+        # default) serves extract.html with the fetch engine
+        # (test_extract_fetch.py).
+        params = {'url': self.stack.fixture_url(page), 'engine': 'browser'}
         params.update(options)
         return self.stack.get('/extract', params)
 

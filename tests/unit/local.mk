@@ -66,6 +66,19 @@ tests_unit_check_main_content_CPPFLAGS = $(UNIT_CPPFLAGS) -DMAIN_CONTENT_FIXTURE
 tests_unit_check_main_content_LDADD = $(UNIT_WORKER_LIBS)
 EXTRA_DIST += tests/fixtures/main-content
 
-TESTS += tests/unit/check_convert tests/unit/check_main_content
+# --- fetch (fcgi-worker/fetch.c: the auto heuristic; css_select.c; engine rules)
+check_PROGRAMS += tests/unit/check_fetch
+tests_unit_check_fetch_SOURCES = tests/unit/check_fetch.c
+tests_unit_check_fetch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_fetch_LDADD = $(UNIT_WORKER_LIBS)
+
+TESTS += tests/unit/check_convert tests/unit/check_main_content tests/unit/check_fetch
 TESTS += tests/unit/check_buf tests/unit/check_conf tests/unit/check_cdp \
 	tests/unit/check_policy tests/unit/check_supervise tests/unit/check_worker
+
+# --- batch (fcgi-worker/batch.c, with respond.c's capture mode)
+check_PROGRAMS += tests/unit/check_batch
+tests_unit_check_batch_SOURCES = tests/unit/check_batch.c
+tests_unit_check_batch_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_check_batch_LDADD = $(UNIT_WORKER_LIBS)
+TESTS += tests/unit/check_batch
