@@ -1100,6 +1100,39 @@ class RenderAssertions:
                             'the %s message %r names none of %r' % (code, message, any_of))
         return body
 
+    def assertServes(self, s, marker='RCGISIMPLEMARK'):
+        """Through the front server of 's': a PDF of simple.html holding
+        'marker', a 404 not_found body and /health 200 "ok" JSON. Returns the
+        /health body (its pid names the worker that answered)."""
+        r = s.pdf('/simple.html')
+        self.assertIn(marker, pdftotext(self.assertPdf(r)))
+        self.assertError(s.get('/no-such-route'), 404, 'not_found')
+        r = s.get('/health')
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header('content-type', '').startswith('application/json'), r)
+        body = r.json()
+        self.assertEqual(body['status'], 'ok', body)
+        return body
+
+    def assertFrontSpawnedWorker(self, pid):
+        """A worker started by the web server itself (mod_fcgid, lighttpd
+        bin-path): a socket on fd 0 and, when the test runs as root, the
+        server's user."""
+        self.assertTrue(os.readlink('/proc/%d/fd/0' % pid).startswith('socket:'))
+        if os.geteuid() == 0:
+            with open('/proc/%d/status' % pid) as f:
+                uid = [line.split()[1] for line in f if line.startswith('Uid:')][0]
+            self.assertEqual(int(uid), pwd.getpwnam(SERVER_USER).pw_uid)
+
+    def assertFrontStopLeavesNothing(self, s, name, workers):
+        """Stop the web server of FrontStack 's' (SIGTERM): its 'workers' and
+        every Chromium must be gone within the stop deadline."""
+        everyone = {p: None for p in s.chromium_procs() + list(workers)}
+        self.assertTrue(s.chromium_mains())
+        _stop(s.front, name, signal.SIGTERM, STOP_DEADLINE_S)
+        left = wait_gone(everyone, STOP_DEADLINE_S)
+        self.assertFalse(left, 'left after %s stopped: %r' % (name, left))
+
     def assertPdf(self, r):
         """r is a PDF; returns the path it was saved to (TMP/out)."""
         self.assertEqual(r.status, 200, r)

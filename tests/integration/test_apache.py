@@ -131,14 +131,7 @@ class Apache(unittest.TestCase, stack.RenderAssertions):
     def test_fcgid_apache_runs_the_worker(self):
         with fcgid_stack() as s:
             self.stack = s
-            r = s.pdf('/simple.html')
-            self.assertIn(MARKER, stack.pdftotext(self.assertPdf(r)))
-            self.assertError(s.get('/no-such-route'), 404, 'not_found')
-            r = s.get('/health')
-            self.assertEqual(r.status, 200, r)
-            self.assertTrue(r.header('content-type', '').startswith('application/json'), r)
-            body = r.json()
-            self.assertEqual(body['status'], 'ok', body)
+            body = self.assertServes(s, MARKER)
             self.assertEqual(body['slots']['capacity'], 1, body)
 
             # The worker is a child of mod_fcgid's process manager (a child
@@ -147,19 +140,9 @@ class Apache(unittest.TestCase, stack.RenderAssertions):
             self.assertIn(body['pid'], workers)
             pm = stack.proc_stat(body['pid'])[1]
             self.assertEqual(stack.proc_stat(pm)[1], s.front.pid)
-            self.assertTrue(os.readlink('/proc/%d/fd/0' % body['pid']).startswith('socket:'))
-            if os.geteuid() == 0:
-                with open('/proc/%d/status' % body['pid']) as f:
-                    uid = [line.split()[1] for line in f if line.startswith('Uid:')][0]
-                self.assertEqual(int(uid), stack.pwd.getpwnam(stack.SERVER_USER).pw_uid)
-            everyone = {p: None for p in s.chromium_procs() + workers}
-            self.assertTrue(s.chromium_mains())
-            # Stop Apache: mod_fcgid sends its processes SIGTERM; the worker
-            # and all of its Chromium must be gone within the stop deadline.
-            stack._stop(s.front, 'apache2', stack.signal.SIGTERM, stack.STOP_DEADLINE_S)
-            left = stack.wait_gone(everyone, stack.STOP_DEADLINE_S)
-            self.assertFalse(left, 'left after Apache stopped: %r' % left)
-
+            self.assertFrontSpawnedWorker(body['pid'])
+            # Stop Apache: mod_fcgid sends its processes SIGTERM.
+            self.assertFrontStopLeavesNothing(s, 'apache2', workers)
 
 if __name__ == '__main__':
     stack.main()

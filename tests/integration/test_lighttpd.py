@@ -73,14 +73,7 @@ class Lighttpd(unittest.TestCase, stack.RenderAssertions):
         self.assertNotIn(stack.EXAMPLE_BIN_SOCKET, text)
 
     def assert_serves(self, s):
-        r = s.pdf('/simple.html')
-        self.assertIn(MARKER, stack.pdftotext(self.assertPdf(r)))
-        self.assertError(s.get('/no-such-route'), 404, 'not_found')
-        r = s.get('/health')
-        self.assertEqual(r.status, 200, r)
-        self.assertTrue(r.header('content-type', '').startswith('application/json'), r)
-        body = r.json()
-        self.assertEqual(body['status'], 'ok', body)
+        body = self.assertServes(s, MARKER)
         self.assertEqual(body['browsers']['configured'], 1, body)
         return body
 
@@ -114,19 +107,9 @@ class Lighttpd(unittest.TestCase, stack.RenderAssertions):
             self.assertEqual(workers, [body['pid']])
             # The worker is lighttpd's child, with the socket on fd 0.
             self.assertEqual(stack.proc_stat(body['pid'])[1], s.front.pid)
-            self.assertTrue(os.readlink('/proc/%d/fd/0' % body['pid']).startswith('socket:'))
-            if os.geteuid() == 0:
-                with open('/proc/%d/status' % body['pid']) as f:
-                    uid = [line.split()[1] for line in f if line.startswith('Uid:')][0]
-                self.assertEqual(int(uid), stack.pwd.getpwnam(stack.SERVER_USER).pw_uid)
-            everyone = {p: None for p in s.chromium_procs() + workers}
-            self.assertTrue(s.chromium_mains())
-            # Stop lighttpd: it sends its worker SIGTERM; the worker and all
-            # of its Chromium must be gone within the stop deadline.
-            stack._stop(s.front, 'lighttpd', stack.signal.SIGTERM, stack.STOP_DEADLINE_S)
-            left = stack.wait_gone(everyone, stack.STOP_DEADLINE_S)
-            self.assertFalse(left, 'left after lighttpd stopped: %r' % left)
-
+            self.assertFrontSpawnedWorker(body['pid'])
+            # Stop lighttpd: it sends its worker SIGTERM.
+            self.assertFrontStopLeavesNothing(s, 'lighttpd', workers)
 
 if __name__ == '__main__':
     stack.main()

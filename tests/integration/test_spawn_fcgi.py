@@ -31,14 +31,7 @@ class SpawnFcgi(unittest.TestCase, stack.RenderAssertions):
         with stack.FrontStack(front='nginx', backend='spawn-fcgi', browsers=1,
                               pages_per_browser=2) as s:
             self.stack = s
-            r = s.pdf('/simple.html')
-            self.assertIn(MARKER, stack.pdftotext(self.assertPdf(r)))
-            self.assertError(s.get('/no-such-route'), 404, 'not_found')
-            r = s.get('/health')
-            self.assertEqual(r.status, 200, r)
-            self.assertTrue(r.header('content-type', '').startswith('application/json'), r)
-            body = r.json()
-            self.assertEqual(body['status'], 'ok', body)
+            body = self.assertServes(s, MARKER)
 
             # spawn-fcgi -n became the worker: same pid, socket on fd 0.
             worker = s.manager.pid
