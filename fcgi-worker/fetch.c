@@ -20,6 +20,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
+#include "fcgi.h"
 #include "log.h"
 #include "main_content.h"
 #include "policy.h"
@@ -40,6 +41,8 @@ struct fetch_state {
     int too_large;              /* stopped: the body passed o->max_size */
     int blocked;                /* a connection was refused by the policy */
     char why[512];              /* the policy's sentence for 'blocked' */
+    int client_gone;            /* stopped: the client hung up */
+    int64_t next_client_check;  /* clock_ms() of the next look at the client */
 };
 
 /* ---- content types ------------------------------------------------------ */
@@ -103,6 +106,27 @@ open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
         return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* libcurl's progress callback, called at least once a second while the
+ * fetch waits: stop when the client has hung up (looked at every 100 ms,
+ * as the browser path does), so that nobody waits for a page no one reads. */
+static int
+on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+            curl_off_t ulnow)
+{
+    struct fetch_state *st = ud;
+    int64_t now = clock_ms();
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (st->o->client_fd < 0 || now < st->next_client_check)
+        return 0;
+    st->next_client_check = now + 100;
+    if (fcgi_fd_closed(st->o->client_fd)) {
+        st->client_gone = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* A new response (the status line) starts a new body: a redirect's own
@@ -334,6 +358,9 @@ fetch_page(const struct fetch_opts *o, struct fetch_result *res, const char **co
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &st);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &st);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -352,6 +379,12 @@ fetch_page(const struct fetch_opts *o, struct fetch_result *res, const char **co
                        ? "a redirect to " : "",
                    res->final_url != NULL ? res->final_url : o->url, st.why);
         rc = RC_BLOCKED;
+        goto out;
+    }
+    if (st.client_gone) {
+        *code = "client_gone";
+        buf_printf(msg, "the client went away while %s was being fetched", o->url);
+        rc = RC_DECLINED;
         goto out;
     }
     if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && st.not_html)) {

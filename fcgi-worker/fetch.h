@@ -34,6 +34,7 @@ struct fetch_opts {
     int timeout_ms;             /* the request's timeout, for messages */
     size_t max_size;            /* cap on the decoded body */
     const struct policy *policy;
+    int client_fd;              /* the client's connection: a hang-up stops the fetch; -1: none */
 };
 
 struct fetch_result {
@@ -51,7 +52,8 @@ struct fetch_result {
  * RC_BLOCKED "url_blocked" (a connection, or a redirect's scheme, refused
  * by the policy); RC_TIMEOUT "timeout"; RC_TOO_LARGE "target_too_large"
  * (res->status is set); RC_CLOSED "target_unreachable" (DNS, connection,
- * TLS, too many redirects); RC_ERROR "internal". */
+ * TLS, too many redirects); RC_DECLINED "client_gone" (o->client_fd hung
+ * up: nobody to answer); RC_ERROR "internal". */
 int fetch_page(const struct fetch_opts *o, struct fetch_result *res, const char **code,
                struct buf *msg);
 void fetch_result_free(struct fetch_result *res);

@@ -18,6 +18,7 @@
 #include "cdp.h"
 #include "convert.h"
 #include "css_select.h"
+#include "fcgi.h"
 #include "fetch.h"
 #include "handlers.h"
 #include "html_parse.h"
@@ -335,10 +336,15 @@ extract_fetch(struct request *r, const struct render_opts *o, int64_t deadline, 
             .timeout_ms = o->timeout_ms,
             .max_size = (size_t)w->conf->max_fetch_size,
             .policy = w->policy,
+            .client_fd = fcgi_conn_fd(r->conn),
         };
         rc = fetch_page(&fo, &fr, &code, &msg);
         status = fr.status;
         final_url = fr.final_url != NULL ? fr.final_url : o->url;
+        if (rc == RC_DECLINED) {        /* client_gone: nobody to answer */
+            render_fail(r, NULL, code, &msg, 0);
+            goto out;
+        }
         if (rc == RC_BLOCKED || rc == RC_TIMEOUT || rc == RC_ERROR) {
             /* The policy's and the deadline's word is final: the browser
              * would be refused the same, or have no time left. */

@@ -1074,6 +1074,21 @@ def fcgi_request(sock_path, params, stdin_chunks=(), close_stdin=True, timeout=3
         s.close()
 
 
+class RawRequest:
+    """A GET through nginx on a raw socket, so the test can hang up mid-render."""
+
+    def __init__(self, port, path):
+        self.sock = socket.create_connection(('127.0.0.1', port), timeout=60)
+        self.sock.sendall(('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
+                           % path).encode())
+
+    def close(self):
+        # An abortive close (RST) is what a killed client or a dropped
+        # connection looks like; nginx notices either way.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\x01\0\0\0\0\0\0\0')
+        self.sock.close()
+
+
 class RenderAssertions:
     """unittest.TestCase mixin: the shapes of API.md §3 responses. The class
     using it sets self.stack (or cls.stack)."""

@@ -179,6 +179,28 @@ class ExtractFetch(stack.RenderAssertions, unittest.TestCase):
         r = self.extract('/slow?ms=10000', engine='fetch', timeout='1000')
         self.assertError(r, 504, 'timeout', all_of=('1000 ms', '/slow'))
 
+    def test_client_hang_up_stops_the_fetch(self):
+        # A fetch of a page that answers after 30 s; the client hangs up
+        # once it started: the worker must drop the fetch at once (the
+        # fixture sees its client go), not hold it until the deadline.
+        self.stack.request('GET', '/events?clear=1', port=self.stack.fixture_port)
+        self.stack.fixture_requests(clear=True)
+        path = stack.query('/extract', {'url': self.stack.fixture_url('/slow?ms=30000&tag=fgone'),
+                                        'engine': 'fetch'})
+        req = stack.RawRequest(self.stack.port, path)
+        try:
+            stack.poll(lambda: any('tag=fgone' in e['path']
+                                   for e in self.stack.fixture_requests()),
+                       20, what='the fetch to reach /slow')
+        finally:
+            req.close()
+        gone = lambda: [e for e in stack.http_request(  # noqa: E731
+            self.stack.fixture_port, 'GET', '/events').json() if 'tag=fgone' in e['path']]
+        stack.poll(gone, 5, what='the fetch to abandon /slow after the client hung up')
+        r = self.stack.get('/extract', {'url': self.stack.fixture_url('/simple.html'),
+                                        'engine': 'fetch'})
+        self.assertEqual(r.status, 200, r)
+
     def test_browser_only_options_with_fetch_are_invalid(self):
         for name, value in (('wait_for', '#x'), ('wait_ms', '100'), ('scroll_page', 'true'),
                             ('width', '800'), ('wait_until', 'networkidle')):

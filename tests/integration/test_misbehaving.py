@@ -34,7 +34,6 @@ started) while the page is loading.
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -61,21 +60,6 @@ def rss_bytes(pids):
         except OSError:
             pass
     return total
-
-
-class RawRequest:
-    """A GET through nginx on a raw socket, so the test can hang up mid-render."""
-
-    def __init__(self, port, path):
-        self.sock = socket.create_connection(('127.0.0.1', port), timeout=60)
-        self.sock.sendall(('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
-                           % path).encode())
-
-    def close(self):
-        # An abortive close (RST) is what a killed client or a dropped
-        # connection looks like; nginx notices either way.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\x01\0\0\0\0\0\0\0')
-        self.sock.close()
 
 
 class Misbehaving(stack.RenderAssertions, unittest.TestCase):
@@ -301,7 +285,7 @@ class Misbehaving(stack.RenderAssertions, unittest.TestCase):
         self.stack.fixture_requests(clear=True)
         self.stack.request('GET', '/events?clear=1', port=self.stack.fixture_port)
         path = stack.query('/pdf', {'url': self.stack.fixture_url('/slow?ms=30000&tag=disc')})
-        req = RawRequest(self.stack.port, path)
+        req = stack.RawRequest(self.stack.port, path)
         try:
             stack.poll(lambda: any('tag=disc' in e['path'] for e in self.stack.fixture_requests()),
                        20, what='the browser to request /slow')
@@ -321,13 +305,13 @@ class Misbehaving(stack.RenderAssertions, unittest.TestCase):
     def test_client_disconnect_while_queued(self):
         self.assertIdle()
         self.stack.fixture_requests(clear=True)
-        first = RawRequest(self.stack.port, stack.query(
+        first = stack.RawRequest(self.stack.port, stack.query(
             '/pdf', {'url': self.stack.fixture_url('/slow?ms=30000&tag=q1')}))
         second = None
         try:
             stack.poll(lambda: any('tag=q1' in e['path'] for e in self.stack.fixture_requests()),
                        20, what='the first render to start')
-            second = RawRequest(self.stack.port, stack.query(
+            second = stack.RawRequest(self.stack.port, stack.query(
                 '/pdf', {'url': self.stack.fixture_url('/slow?ms=100&tag=q2')}))
             stack.poll(lambda: self.health()['queue']['depth'] == 1, 10, interval=0.05,
                        what='the second request to wait in the queue')
