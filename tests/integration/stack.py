@@ -1075,12 +1075,19 @@ def fcgi_request(sock_path, params, stdin_chunks=(), close_stdin=True, timeout=3
 
 
 class RawRequest:
-    """A GET through nginx on a raw socket, so the test can hang up mid-render."""
+    """A request through nginx on a raw socket, so the test can hang up
+    mid-render: a GET, or a POST of 'body' (bytes) as 'content_type'."""
 
-    def __init__(self, port, path):
+    def __init__(self, port, path, body=None, content_type='application/json'):
         self.sock = socket.create_connection(('127.0.0.1', port), timeout=60)
-        self.sock.sendall(('GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
-                           % path).encode())
+        if body is None:
+            head = 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' % path
+            self.sock.sendall(head.encode())
+        else:
+            head = ('POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n'
+                    'Content-Type: %s\r\nContent-Length: %d\r\n\r\n'
+                    % (path, content_type, len(body)))
+            self.sock.sendall(head.encode() + body)
 
     def close(self):
         # An abortive close (RST) is what a killed client or a dropped

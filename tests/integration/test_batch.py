@@ -158,6 +158,35 @@ class Batch(unittest.TestCase):
 
     # -- validation of the whole body
 
+    def test_client_hang_up_stops_the_batch(self):
+        # Two items that would take 30 s each (a browser one and a fetch
+        # one); the client hangs up once both reached the fixture: both
+        # loads are abandoned at once, the slot is given back, and the next
+        # request is served.
+        self.stack.request('GET', '/events?clear=1', port=self.stack.fixture_port)
+        self.stack.fixture_requests(clear=True)
+        body = json.dumps({'requests': [
+            {'route': 'pdf', 'url': self.stack.fixture_url('/slow?ms=30000&tag=bgone-pdf')},
+            {'route': 'extract', 'url': self.stack.fixture_url('/slow?ms=30000&tag=bgone-fetch'),
+             'options': {'engine': 'fetch'}},
+        ]}).encode()
+        req = stack.RawRequest(self.stack.port, '/batch', body=body)
+        try:
+            stack.poll(lambda: sum(1 for e in self.stack.fixture_requests()
+                                   if 'tag=bgone' in e['path']) >= 2,
+                       20, what='both items to reach /slow')
+        finally:
+            req.close()
+        gone = lambda: {e['path'] for e in stack.http_request(  # noqa: E731
+            self.stack.fixture_port, 'GET', '/events').json() if 'tag=bgone' in e['path']}
+        stack.poll(lambda: len(gone()) >= 2, 5,
+                   what='both items to abandon /slow after the client hung up')
+        stack.poll(lambda: self.stack.get('/health').json()['slots']['busy'] == 0, 5,
+                   what='the page slot to be given back')
+        r = self.stack.get('/extract', {'url': self.stack.fixture_url('/simple.html'),
+                                        'engine': 'fetch'})
+        self.assertEqual(r.status, 200, r)
+
     def test_invalid_json(self):
         self.assertError(self.batch('{"requests": ['), 400, 'invalid_json', 'malformed')
 
