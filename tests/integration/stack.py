@@ -1457,14 +1457,18 @@ class FrontStack(Stack):
             f.write('\n'.join(lines) + '\n')
         return self.apache_command('-DFOREGROUND'), dict(os.environ)
 
-    def check_apache_config(self):
-        """apache2 -t on the config (TMP must exist). Returns (status, output)."""
+    def _check_config(self, write, command):
+        """Write the server's config (TMP must exist) and run 'command' on it,
+        the server's own syntax check. Returns (status, output)."""
         os.makedirs(self.front_dir, exist_ok=True)
         self.port = self.port or free_port()
-        self._write_apache_conf()
-        out = subprocess.run(self.apache_command('-t'), stdin=subprocess.DEVNULL,
-                             capture_output=True, timeout=30)
+        write()
+        out = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
         return out.returncode, (out.stdout + out.stderr).decode('utf-8', 'replace')
+
+    def check_apache_config(self):
+        """apache2 -t on the config. Returns (status, output)."""
+        return self._check_config(self._write_apache_conf, self.apache_command('-t'))
 
     def lighttpd_command(self, *extra):
         return [LIGHTTPD, '-f', os.path.join(self.front_dir, 'lighttpd.conf')] + list(extra)
@@ -1511,13 +1515,8 @@ class FrontStack(Stack):
         return self.lighttpd_command('-D'), env
 
     def check_lighttpd_config(self):
-        """lighttpd -tt on the config (TMP must exist). Returns (status, output)."""
-        os.makedirs(self.front_dir, exist_ok=True)
-        self.port = self.port or free_port()
-        self._write_lighttpd_conf()
-        out = subprocess.run(self.lighttpd_command('-tt'), stdin=subprocess.DEVNULL,
-                             capture_output=True, timeout=30)
-        return out.returncode, (out.stdout + out.stderr).decode('utf-8', 'replace')
+        """lighttpd -tt on the config. Returns (status, output)."""
+        return self._check_config(self._write_lighttpd_conf, self.lighttpd_command('-tt'))
 
     def _check_running(self):
         for i, sp in enumerate(self.spawners):
