@@ -352,18 +352,21 @@ serve(struct conn *c)
     struct sockaddr_storage addrs[MAX_ADDRS];
     int port = 0, reply, n, rc;
 
-    /* Greeting: VER NMETHODS METHODS…; we take "no authentication". */
-    if (read_some(c->client, msg, sizeof msg, &have, 2, deadline) != RC_OK || msg[0] != 5 ||
-        read_some(c->client, msg, sizeof msg, &have, 2 + (size_t)msg[1], deadline) != RC_OK)
+    /* Greeting: VER NMETHODS METHODS…; we take "no authentication". The
+     * request may already follow it in the same read. */
+    if (read_some(c->client, msg, sizeof msg, &have, 2, deadline) != RC_OK || msg[0] != 5)
         return;
-    if (memchr(msg + 2, 0, msg[1]) == NULL) {
+    size_t greeting = 2 + (size_t)msg[1];
+    if (read_some(c->client, msg, sizeof msg, &have, greeting, deadline) != RC_OK)
+        return;
+    if (memchr(msg + 2, 0, greeting - 2) == NULL) {
         write_all(c->client, "\x05\xff", 2);
         return;
     }
     if (write_all(c->client, "\x05\x00", 2) != RC_OK)
         return;
-    memmove(msg, msg + 2 + msg[1], have - 2 - msg[1]);
-    have -= 2 + (size_t)msg[1];
+    memmove(msg, msg + greeting, have - greeting);
+    have -= greeting;
 
     while ((rc = proxy_parse_connect(msg, have, host, sizeof host, &port, &used, &reply)) ==
            RC_DECLINED)

@@ -1158,6 +1158,31 @@ START_TEST(proxy_relays_allowed_and_refuses_denied_connections)
     ck_assert_int_eq(reply, 2);
     close(fd);
 
+    /* A client that sends its request right behind a two-method greeting,
+     * without waiting for the method reply: the proxy reads both. */
+    {
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+        unsigned char rep[12];
+        size_t got = 0;
+        const unsigned char msg[] = { 5, 2, 2, 0, 5, 1, 0, 1, 127, 0, 0, 2,
+                                      (unsigned char)(e.port >> 8), (unsigned char)e.port };
+
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sin.sin_port = htons((uint16_t)proxy_port(px));
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+        ck_assert_int_eq(write(fd, msg, sizeof msg), (ssize_t)sizeof msg);
+        while (got < sizeof rep) {
+            ssize_t r = read(fd, rep + got, sizeof rep - got);
+            ck_assert_msg(r > 0, "the proxy closed after %zu reply bytes", got);
+            got += (size_t)r;
+        }
+        ck_assert_int_eq(rep[0], 5);
+        ck_assert_int_eq(rep[1], 0);   /* method: no authentication */
+        ck_assert_int_eq(rep[3], 2);   /* CONNECT: not allowed by ruleset */
+        close(fd);
+    }
+
     /* Allowed: relayed both ways; left open for proxy_stop to end. */
     fd = socks_connect(proxy_port(px), "127.0.0.1", e.port, &reply);
     ck_assert_int_eq(reply, 0);
