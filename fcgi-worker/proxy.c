@@ -470,7 +470,8 @@ acceptor_main(void *arg)
         }
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 128 * 1024);
+        /* getaddrinfo and its NSS modules may take tens of KiB of stack. */
+        pthread_attr_setstacksize(&attr, 512 * 1024);
         if (pthread_create(&t, &attr, conn_main, c) != 0) {
             log_errno(LOG_WARN, "proxy: cannot start a connection thread");
             pthread_mutex_lock(&px->mu);
