@@ -1576,6 +1576,22 @@ class FrontStack(Stack):
                     out.append(p)
         return sorted(out)
 
+    def wait_pools_ready(self, deadline_s=30.0):
+        """Poll GET /health on every pool's socket directly (no web server in
+        between) until each answers 200: a failover test must not kill one
+        pool while the other is still starting its browser."""
+        params = {'REQUEST_METHOD': 'GET', 'REQUEST_URI': '/health', 'SCRIPT_NAME': '/health',
+                  'QUERY_STRING': '', 'SERVER_PROTOCOL': 'HTTP/1.1'}
+
+        def ready(sock):
+            try:
+                out, _, _ = fcgi_request(sock, params, timeout=5.0)
+            except OSError:
+                return False
+            return out.startswith(b'Status: 200')
+        for sock in self.socket_paths:
+            poll(lambda: ready(sock), deadline_s, what='pool %s to answer /health 200' % sock)
+
     def kill_spawner(self, i):
         """SIGKILL spawner 'i' (0-based). Returns {pid: starttime} of what
         ran below it (its workers and their Chromium), to wait for."""

@@ -83,6 +83,7 @@ class Lighttpd(unittest.TestCase, stack.RenderAssertions):
             body = self.assert_serves(s)
             # Kill the pool that answered (least-connection may well send
             # every sequential request to the same one).
+            s.wait_pools_ready()
             answered = stack.proc_stat(body['pid'])[1]
             victim = [sp.pid for sp in s.spawners].index(answered)
             below = s.kill_spawner(victim)
