@@ -380,7 +380,8 @@ serve(struct conn *c)
         return;
 
     if ((rc = resolve(host, port, addrs, &n, why, sizeof why)) != RC_OK) {
-        log_msg(LOG_INFO, "proxy: %s:%d: %s", host, port, why);
+        /* Debug: Chromium's own background requests end here too. */
+        log_msg(LOG_DEBUG, "proxy: %s:%d: %s", host, port, why);
         send_reply(c->client, SOCKS_HOST_UNREACHABLE);
         return;
     }
