@@ -4,7 +4,8 @@
  * A struct policy owns its two parsed CIDR lists and a parsed copy of the
  * default-deny table; nothing changes after policy_new(), so request threads
  * share one policy without locks. The only I/O is getaddrinfo(3) in
- * policy_check_url(); everything else is a pure function of its arguments. */
+ * policy_resolve() (for policy_check_url() and the proxy); everything else is a pure
+ * function of its arguments. */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -318,30 +319,53 @@ policy_is_localhost(const char *host)
            memcmp(host + n - (sizeof suffix - 1), suffix, sizeof suffix - 1) == 0;
 }
 
-static int
-check_localhost(const struct policy *p, const char *host, char *why, size_t whylen)
+int
+policy_resolve(const char *host, struct policy_addrs *out, char *why, size_t whylen)
 {
-    struct sockaddr_in6 six;
-    struct sockaddr_in four;
-    struct addrinfo ai6, ai4;
+    struct addrinfo hints;
+    int gai;
 
-    memset(&six, 0, sizeof six);
-    six.sin6_family = AF_INET6;
-    six.sin6_addr = in6addr_loopback;
-    memset(&four, 0, sizeof four);
-    four.sin_family = AF_INET;
-    four.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    memset(out, 0, sizeof *out);
+    say(why, whylen, "%s", "");
+    if (policy_is_localhost(host)) {
+        out->six.sin6_family = AF_INET6;
+        out->six.sin6_addr = in6addr_loopback;
+        out->four.sin_family = AF_INET;
+        out->four.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        out->local[0].ai_family = AF_INET6;
+        out->local[0].ai_addr = (struct sockaddr *)&out->six;
+        out->local[0].ai_addrlen = sizeof out->six;
+        out->local[0].ai_next = &out->local[1];
+        out->local[1].ai_family = AF_INET;
+        out->local[1].ai_addr = (struct sockaddr *)&out->four;
+        out->local[1].ai_addrlen = sizeof out->four;
+        out->list = &out->local[0];
+        return RC_OK;
+    }
+    /* No AI_ADDRCONFIG: judge every address the name has, not only those
+     * this machine could use today. */
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if ((gai = getaddrinfo(host, NULL, &hints, &out->res)) != 0) {
+        out->res = NULL;
+        if (gai == EAI_SYSTEM)
+            say(why, whylen, "cannot resolve host %s: %m", host);
+        else
+            say(why, whylen, "cannot resolve host %s: %s", host, gai_strerror(gai));
+        return RC_NOT_FOUND;
+    }
+    out->list = out->res;
+    return RC_OK;
+}
 
-    memset(&ai6, 0, sizeof ai6);
-    ai6.ai_family = AF_INET6;
-    ai6.ai_addr = (struct sockaddr *)&six;
-    ai6.ai_addrlen = sizeof six;
-    ai6.ai_next = &ai4;
-    memset(&ai4, 0, sizeof ai4);
-    ai4.ai_family = AF_INET;
-    ai4.ai_addr = (struct sockaddr *)&four;
-    ai4.ai_addrlen = sizeof four;
-    return policy_check_addrinfo(p, host, &ai6, why, whylen);
+void
+policy_addrs_free(struct policy_addrs *a)
+{
+    if (a->res != NULL)
+        freeaddrinfo(a->res);
+    a->res = NULL;
+    a->list = NULL;
 }
 
 static int
@@ -371,9 +395,9 @@ check_literal(const struct policy *p, const struct url *u, char *why, size_t why
 int
 policy_check_url(const struct policy *p, const char *url, char *why, size_t whylen)
 {
-    struct addrinfo hints, *res = NULL;
+    struct policy_addrs a;
     struct url u;
-    int rc, gai;
+    int rc;
 
     if ((rc = policy_check_scheme(url, why, whylen)) != RC_OK)
         return rc;
@@ -381,22 +405,9 @@ policy_check_url(const struct policy *p, const char *url, char *why, size_t whyl
         return rc;
     if (u.host_is_ip != 0)
         return check_literal(p, &u, why, whylen);
-    if (policy_is_localhost(u.host))
-        return check_localhost(p, u.host, why, whylen);
-
-    /* No AI_ADDRCONFIG: judge every address the name has, not only those
-     * this machine could use today. */
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((gai = getaddrinfo(u.host, NULL, &hints, &res)) != 0) {
-        if (gai == EAI_SYSTEM)
-            say(why, whylen, "cannot resolve host %s: %m", u.host);
-        else
-            say(why, whylen, "cannot resolve host %s: %s", u.host, gai_strerror(gai));
-        return RC_NOT_FOUND;
-    }
-    rc = policy_check_addrinfo(p, u.host, res, why, whylen);
-    freeaddrinfo(res);
+    if ((rc = policy_resolve(u.host, &a, why, whylen)) != RC_OK)
+        return rc;
+    rc = policy_check_addrinfo(p, u.host, a.list, why, whylen);
+    policy_addrs_free(&a);
     return rc;
 }

@@ -26,6 +26,8 @@
 #ifndef RCGI_POLICY_H
 #define RCGI_POLICY_H
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -72,5 +74,21 @@ int policy_check_url(const struct policy *p, const char *url, char *why, size_t 
  * one trailing dot? Chromium answers these itself with ::1 and 127.0.0.1,
  * never asking DNS or /etc/hosts, and so do policy_check_url and the proxy. */
 int policy_is_localhost(const char *host);
+
+/* The addresses of a host as the policy judges them: "localhost" and
+ * "*.localhost" are ::1 and 127.0.0.1 (Chromium's rule, no lookup); any other
+ * name or literal goes to getaddrinfo(AF_UNSPEC, SOCK_STREAM), every address.
+ * Walk 'list'; the struct points into itself, so it is not copied. */
+struct policy_addrs {
+    struct addrinfo *list;
+    struct addrinfo *res, local[2];     /* private */
+    struct sockaddr_in6 six;
+    struct sockaddr_in four;
+};
+/* RC_OK and *out (free with policy_addrs_free), or RC_NOT_FOUND with 'why'
+ * ("cannot resolve host X: ..."). May block on DNS. Thread-safe. Used by
+ * policy_check_url and the policy proxy, so both resolve alike. */
+int policy_resolve(const char *host, struct policy_addrs *out, char *why, size_t whylen);
+void policy_addrs_free(struct policy_addrs *a);
 
 #endif

@@ -29,7 +29,7 @@
 
 #define HANDSHAKE_MS 10000     /* greeting and request from the browser */
 #define CONNECT_MS 10000       /* connecting to the target, per address */
-#define MAX_ADDRS 16           /* addresses of one name we try */
+#define MAX_ADDRS 16           /* addresses of one name we try to connect to */
 #define RELAY_BUF 16384
 
 enum socks_reply {
@@ -206,90 +206,32 @@ proxy_refusal(struct proxy *px, const char *host, int64_t since_ms, char *why, s
     return rc;
 }
 
-/* The addresses of 'host' with 'port' set, into addrs[0..*n). Names are
- * resolved like policy_check_url does (localhost by Chromium's rule, every
- * other name by getaddrinfo, all families). */
+/* Connect to 'sa' (an address the policy passed) on 'port'; -1 on failure. */
 static int
-resolve(const char *host, int port, struct sockaddr_storage *addrs, int *n, char *why,
-        size_t whylen)
+connect_one(const struct sockaddr *sa, int port)
 {
-    struct addrinfo hints, *res = NULL;
-    int gai;
-
-    *n = 0;
-    if (policy_is_localhost(host)) {
-        struct sockaddr_in6 *six = (struct sockaddr_in6 *)&addrs[0];
-        struct sockaddr_in *four = (struct sockaddr_in *)&addrs[1];
-        memset(addrs, 0, 2 * sizeof *addrs);
-        six->sin6_family = AF_INET6;
-        six->sin6_addr = in6addr_loopback;
-        six->sin6_port = htons((uint16_t)port);
-        four->sin_family = AF_INET;
-        four->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        four->sin_port = htons((uint16_t)port);
-        *n = 2;
-        return RC_OK;
-    }
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((gai = getaddrinfo(host, NULL, &hints, &res)) != 0) {
-        if (gai == EAI_SYSTEM)
-            snprintf(why, whylen, "cannot resolve host %s: %s", host, strerror(errno));
-        else
-            snprintf(why, whylen, "cannot resolve host %s: %s", host, gai_strerror(gai));
-        return RC_NOT_FOUND;
-    }
-    for (struct addrinfo *ai = res; ai != NULL && *n < MAX_ADDRS; ai = ai->ai_next) {
-        if (ai->ai_addrlen > sizeof addrs[0])
-            continue;
-        memset(&addrs[*n], 0, sizeof addrs[0]);
-        memcpy(&addrs[*n], ai->ai_addr, ai->ai_addrlen);
-        if (ai->ai_family == AF_INET)
-            ((struct sockaddr_in *)&addrs[*n])->sin_port = htons((uint16_t)port);
-        else if (ai->ai_family == AF_INET6)
-            ((struct sockaddr_in6 *)&addrs[*n])->sin6_port = htons((uint16_t)port);
-        else
-            continue;
-        (*n)++;
-    }
-    freeaddrinfo(res);
-    if (*n == 0) {
-        snprintf(why, whylen, "host %s has no IPv4 or IPv6 address", host);
-        return RC_NOT_FOUND;
-    }
-    return RC_OK;
-}
-
-/* Every address must pass: a name that also points inside a refused range
- * is refused as a whole, as policy_check_url does. */
-static int
-check_all(const struct policy *pol, const char *host, const struct sockaddr_storage *addrs,
-          int n, char *why, size_t whylen)
-{
-    char w[256];
-
-    for (int i = 0; i < n; i++)
-        if (policy_check_addr(pol, (const struct sockaddr *)&addrs[i], w, sizeof w) != RC_OK) {
-            snprintf(why, whylen, "host %s: %s", host, w);
-            return RC_BLOCKED;
-        }
-    return RC_OK;
-}
-
-static int
-connect_one(const struct sockaddr_storage *sa)
-{
-    socklen_t len = sa->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                             : sizeof(struct sockaddr_in6);
-    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd;
     struct pollfd pfd;
     int err = 0, one = 1;
     socklen_t elen = sizeof err;
 
-    if (fd < 0)
+    memset(&ss, 0, sizeof ss);
+    if (sa->sa_family == AF_INET) {
+        len = sizeof(struct sockaddr_in);
+        memcpy(&ss, sa, len);
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+    } else if (sa->sa_family == AF_INET6) {
+        len = sizeof(struct sockaddr_in6);
+        memcpy(&ss, sa, len);
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+    } else {
         return -1;
-    if (connect(fd, (const struct sockaddr *)sa, len) < 0 && errno != EINPROGRESS)
+    }
+    if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
         goto fail;
     pfd.fd = fd;
     pfd.events = POLLOUT;
@@ -349,8 +291,8 @@ serve(struct conn *c)
     size_t have = 0, used = 0;
     int64_t deadline = clock_ms() + HANDSHAKE_MS;
     char host[256], why[600];
-    struct sockaddr_storage addrs[MAX_ADDRS];
-    int port = 0, reply, n, rc;
+    struct policy_addrs addrs;
+    int port = 0, reply, tries = 0, rc;
 
     /* Greeting: VER NMETHODS METHODS…; we take "no authentication". The
      * request may already follow it in the same read. */
@@ -379,20 +321,30 @@ serve(struct conn *c)
     if (have > used)            /* Chromium waits for our reply: never */
         return;
 
-    if ((rc = resolve(host, port, addrs, &n, why, sizeof why)) != RC_OK) {
+    /* Resolved and judged as policy_check_url does; then only the
+     * addresses judged are connected to. */
+    if (policy_resolve(host, &addrs, why, sizeof why) != RC_OK) {
         /* Debug: Chromium's own background requests end here too. */
         log_msg(LOG_DEBUG, "proxy: %s:%d: %s", host, port, why);
         send_reply(c->client, SOCKS_HOST_UNREACHABLE);
         return;
     }
-    if (check_all(px->pol, host, addrs, n, why, sizeof why) != RC_OK) {
+    if ((rc = policy_check_addrinfo(px->pol, host, addrs.list, why, sizeof why)) != RC_OK) {
+        policy_addrs_free(&addrs);
+        if (rc == RC_NOT_FOUND) {
+            log_msg(LOG_DEBUG, "proxy: %s:%d: %s", host, port, why);
+            send_reply(c->client, SOCKS_HOST_UNREACHABLE);
+            return;
+        }
         log_msg(LOG_INFO, "proxy: refused %s:%d: %s", host, port, why);
         remember_refusal(px, host, why);
         send_reply(c->client, SOCKS_NOT_ALLOWED);
         return;
     }
-    for (int i = 0; i < n && c->upstream < 0; i++)
-        c->upstream = connect_one(&addrs[i]);
+    for (const struct addrinfo *ai = addrs.list;
+         ai != NULL && c->upstream < 0 && tries < MAX_ADDRS; ai = ai->ai_next, tries++)
+        c->upstream = connect_one(ai->ai_addr, port);
+    policy_addrs_free(&addrs);
     if (c->upstream < 0) {
         send_reply(c->client, SOCKS_REFUSED);
         return;
