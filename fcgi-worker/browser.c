@@ -79,9 +79,15 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     /* WebUIOmniboxPopup and WebUIOmniboxAimPopup: Chromium preloads the
      * omnibox popups (chrome://omnibox-popup.top-chrome/) in two renderers
      * even headless; nobody ever sees them (measured with 4 page slots after
-     * 4 renders: 19 -> 14 processes, 670 -> 458 MiB PSS per browser). */
+     * 4 renders: 19 -> 14 processes, 670 -> 458 MiB PSS per browser).
+     * RenderDocument: Chromium builds a new RenderFrameHost and renderer
+     * frame for every cross-document navigation; without it a same-site
+     * navigation reuses them. Every request is two navigations (the page,
+     * then the wipe's about:blank), so this is the largest single cost we
+     * control: bench/c1 CPU per request 180 -> 150 ms, c=1 p50 116 -> 104
+     * ms (docs/architecture.md, "What the wipe costs"). */
     argv[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,"
-                "WebUIOmniboxPopup,WebUIOmniboxAimPopup,"
+                "WebUIOmniboxPopup,WebUIOmniboxAimPopup,RenderDocument,"
                 "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,"
                 "AcceptCHFrame,AutofillServerCommunication,CertificateTransparencyComponentUpdater";
     argv[n++] = "--metrics-recording-only";
