@@ -833,6 +833,11 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
         return RC_DECLINED;
     if ((rc = page_call(s, "Page.resetNavigationHistory", NULL, deadline_ms, NULL, err)) != RC_OK)
         return rc;
+    /* window.name belongs to the tab, not the document: it outlives the
+     * navigation (and a leaving page's handlers may have set it). */
+    if ((rc = page_call(s, "Runtime.evaluate", "{\"expression\":\"window.name=''\"}",
+                        deadline_ms, NULL, err)) != RC_OK)
+        return rc;
     pthread_mutex_lock(&s->mu);
     n = s->norigins;
     memcpy(origins, s->origins, sizeof origins);

@@ -5,6 +5,10 @@ One worker, one browser, one page slot: every request uses the same browser
 and, if the implementation reuses it, the same page. isolation-a.html sets a
 cookie, localStorage, sessionStorage and pushes a history entry;
 isolation-b.html, on the same host, prints what it can see.
+isolation-c.html leaves what isolation-a.html does not (window.name,
+IndexedDB, Cache Storage, an HTTP cache entry, a permission request, writes
+from pagehide/unload handlers and a timer); isolation-d.html must then print
+what it prints on a fresh page.
 """
 
 import os
@@ -64,6 +68,39 @@ class Isolation(unittest.TestCase):
         self.assertIn('rcgi_probe=RCGIPROBE', ' '.join(text.split()))
         # And that cookie is gone again for the next request.
         self.assertClean(self.render('/isolation-b.html'))
+
+    def report_d(self, query=''):
+        """isolation-d.html's report, whitespace-normalised."""
+        r = self.stack.pdf('/isolation-d.html' + query, wait_for_expression='window.rcgiReported')
+        self.assertEqual(r.status, 200, r)
+        flat = ' '.join(self.stack.pdf_text(r.body).split())
+        self.assertIn('RCGIISOLATIOND', flat)
+        m = re.search(r'name=\[.*storage=\[[^\]]*\]', flat)
+        self.assertIsNotNone(m, 'no report in:\n' + flat)
+        return m.group(0)
+
+    def test_page_d_sees_nothing_of_page_c(self):
+        fresh = self.report_d()
+        for empty in ('name=[]', 'idb=[]', 'caches=[]', 'httpcache=[miss]', 'referrer=[]',
+                      'cookie=[]', 'storage=[]'):
+            self.assertIn(empty, fresh)
+        r = self.stack.pdf('/isolation-c.html', wait_for_expression='window.rcgiWritten')
+        self.assertEqual(r.status, 200, r)
+        written = ' '.join(self.stack.pdf_text(r.body).split())
+        # Control: page C did write everything it was meant to.
+        self.assertRegex(written, r'written:(?=.* idb)(?=.* cache)(?=.* http)', written)
+        self.assertEqual(self.report_d(), fresh)
+        # Once more: whatever C's leaving handlers and timer did, they did
+        # before the wipe, not on a later request.
+        self.assertEqual(self.report_d(), fresh)
+
+    def test_report_d_does_show_state_when_there_is_some(self):
+        # Control: page D can see each kind of state it reports as empty.
+        seen = self.report_d('?prep=1')
+        for state in ('name=[RCGINAMELEAK]', 'idb=[rcgi_iso]', 'caches=[rcgi_iso]',
+                      'httpcache=[hit]', 'RCGILATECOOKIE', 'RCGILATESTORAGE'):
+            self.assertIn(state, seen)
+        self.assertNotIn('RCGI', self.report_d())
 
 
 if __name__ == '__main__':
