@@ -352,17 +352,17 @@ browser_stop(struct browser *b)
 }
 
 int64_t
-browser_pss(const struct browser *b)
+browser_pss(pid_t pgid)
 {
     struct proc_info *procs = NULL;
     int64_t total = 0;
     size_t n = 0;
 
-    if (b->pid <= 0 || procs_snapshot(&procs, &n) != RC_OK)
+    if (pgid <= 0 || procs_snapshot(&procs, &n) != RC_OK)
         return -1;
     for (size_t i = 0; i < n; i++) {
         int64_t p;
-        if (procs[i].pgid == b->pid && (p = procs_smaps_bytes(procs[i].pid, "Pss")) > 0)
+        if (procs[i].pgid == pgid && (p = procs_smaps_bytes(procs[i].pid, "Pss")) > 0)
             total += p;
     }
     free(procs);

@@ -240,8 +240,16 @@ check_memory(struct pool *p)
     for (int i = 0; i < p->nbrowsers; i++) {
         struct pool_browser *pb = &p->browsers[i];
         int64_t pss;
+        pid_t pid;
+        /* Read /proc without the pool's lock (checkouts and checkins take
+         * it), then act only if the same browser is still there. */
         pthread_mutex_lock(&p->mu);
-        pss = pb->state == BROWSER_READY ? browser_pss(&pb->b) : -1;
+        pid = pb->state == BROWSER_READY ? pb->b.pid : -1;
+        pthread_mutex_unlock(&p->mu);
+        pss = browser_pss(pid);
+        pthread_mutex_lock(&p->mu);
+        if (pb->b.pid != pid)
+            pss = -1;
         if (pss > 0)
             total += pss;
         if (pss > 0 && p->conf->browser_max_memory > 0 && pss > p->conf->browser_max_memory &&
