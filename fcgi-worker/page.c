@@ -649,7 +649,11 @@ page_navigate(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
     page_expect_navigation(s);
     nav_started = clock_ms();
     buf_puts(&p, "{\"returnByValue\":true,\"expression\":");
-    buf_puts(&js, "location.replace(");
+    /* window.name belongs to the tab, not the document: it outlives the
+     * wipe's navigation (and a leaving page's handlers may have set it), so
+     * it is emptied here, in the same call (evaluating anything on the
+     * wipe's about:blank would build a script context there for nothing). */
+    buf_puts(&js, "window.name='';location.replace(");
     buf_json_string(&js, target);
     buf_puts(&js, ")");
     buf_json_string(&p, js.data);
@@ -832,11 +836,6 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     if (crashed)
         return RC_DECLINED;
     if ((rc = page_call(s, "Page.resetNavigationHistory", NULL, deadline_ms, NULL, err)) != RC_OK)
-        return rc;
-    /* window.name belongs to the tab, not the document: it outlives the
-     * navigation (and a leaving page's handlers may have set it). */
-    if ((rc = page_call(s, "Runtime.evaluate", "{\"expression\":\"window.name=''\"}",
-                        deadline_ms, NULL, err)) != RC_OK)
         return rc;
     pthread_mutex_lock(&s->mu);
     n = s->norigins;
