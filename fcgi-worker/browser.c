@@ -85,11 +85,14 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
      * navigation reuses them. Every request is two navigations (the page,
      * then the wipe's about:blank), so this is the largest single cost we
      * control: bench/c1 CPU per request 180 -> 150 ms, c=1 p50 116 -> 104
-     * ms (docs/architecture.md, "What the wipe costs"). */
+     * ms (docs/architecture.md, "What the wipe costs").
+     * NetworkTimeServiceQuerying, AimEnabled, PreconnectToSearch: requests
+     * to Google hosts on start-up (clients2.google.com seen at our proxy). */
     argv[n++] = "--disable-features=Translate,OptimizationHints,MediaRouter,"
                 "WebUIOmniboxPopup,WebUIOmniboxAimPopup,RenderDocument,"
                 "InterestFeedContentSuggestions,CalculateNativeWinOcclusion,"
-                "AcceptCHFrame,AutofillServerCommunication,CertificateTransparencyComponentUpdater";
+                "AcceptCHFrame,AutofillServerCommunication,CertificateTransparencyComponentUpdater,"
+                "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch";
     argv[n++] = "--metrics-recording-only";
     argv[n++] = "--password-store=basic";
     argv[n++] = "--use-mock-keychain";
