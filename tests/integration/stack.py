@@ -1285,6 +1285,14 @@ class FrontStack(Stack):
 
     # -- paths
 
+    def _socket_replacements(self):
+        """The examples' socket paths, each replaced by one of ours (the last
+        one repeated when the example names more sockets than we run)."""
+        socks = self.socket_paths
+        if len(socks) < len(EXAMPLE_SOCKET_PATHS):
+            socks = socks + socks[-1:] * (len(EXAMPLE_SOCKET_PATHS) - len(socks))
+        return list(zip(EXAMPLE_SOCKET_PATHS, socks))
+
     @property
     def socket_paths(self):
         return [self.socket_path] + [self.path('rcgi%d.sock' % (i + 1))
@@ -1420,10 +1428,7 @@ class FrontStack(Stack):
                             (EXAMPLE_BIN_WORKER, WORKER),
                             (EXAMPLE_BIN_TMPDIR, self.path('t'))]
         else:
-            socks = self.socket_paths
-            if len(socks) < len(EXAMPLE_SOCKET_PATHS):
-                socks = socks + socks[-1:] * (len(EXAMPLE_SOCKET_PATHS) - len(socks))
-            replacements = list(zip(EXAMPLE_SOCKET_PATHS, socks))
+            replacements = self._socket_replacements()
         fill_example(os.path.join(APACHE_EXAMPLES, self.example), os.path.join(d, self.example),
                      replacements + [(EXAMPLE_LISTEN, '127.0.0.1:%d' % self.port)])
         user = server_user()
@@ -1490,10 +1495,7 @@ class FrontStack(Stack):
                             (EXAMPLE_BIN_SOCKET, os.path.join(d, 'run', 'rendercgi.sock')),
                             (EXAMPLE_BIN_TMPDIR, self.path('t'))]
         else:
-            socks = self.socket_paths
-            if len(socks) < len(EXAMPLE_SOCKET_PATHS):
-                socks = socks + socks[-1:] * (len(EXAMPLE_SOCKET_PATHS) - len(socks))
-            replacements = list(zip(EXAMPLE_SOCKET_PATHS, socks))
+            replacements = self._socket_replacements()
         fill_example(os.path.join(LIGHTTPD_EXAMPLES, self.example),
                      os.path.join(d, self.example), replacements)
         user = server_user()
