@@ -119,6 +119,10 @@ static const struct conf_opt opts[] = {
     { "max_screenshot_pixels", CONF_SIZE, P, POFF(max_screenshot_pixels), "16000000", 1,
       16000000, NULL, "a screenshot of more device pixels (width x height) is refused with 413;"
       " at most 16000000, as the image must fit one browser message" },
+    { "extract_content_wait", CONF_MSEC, P, POFF(extract_content_wait), "2000", 0, 600000, NULL,
+      "/extract through the browser: how long to wait after 'load' for a page whose body has"
+      " no text yet (filled in by its scripts), when the request set no wait of its own; 0:"
+      " never" },
     { "batch_max_items", CONF_INT, P, POFF(batch_max_items), "100", 1, 10000, NULL,
       "items one /batch request may hold; more is 400 invalid_option" },
     { "batch_concurrency", CONF_INT, P, POFF(batch_concurrency), "20", 1, 1000, NULL,

@@ -52,6 +52,7 @@ struct conf_pool {
     int64_t max_output_size;    /* bytes of one PDF or image */
     int64_t max_screenshot_pixels; /* width x height of one screenshot, in device pixels */
     int64_t max_fetch_size;     /* bytes of one page body the fetch engine reads (decoded) */
+    int extract_content_wait;   /* ms /extract waits after load for text in an empty body */
     int batch_max_items;        /* items of one /batch request */
     int batch_concurrency;      /* items of one /batch request running at once */
 

@@ -137,6 +137,10 @@ void page_describe_pending(struct slot *s, struct buf *msg);
  * (wait.c). Same contract as page_navigate. */
 int page_wait_extra(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
                     const char **code, struct buf *msg);
+/* Wait until the element 'selector' (NULL: the body) shows text, or
+ * 'until_ms' (wait.c). RC_OK when it does, RC_TIMEOUT when it did not by
+ * then; other codes when the page went away. */
+int page_wait_text(struct slot *s, const char *selector, int64_t until_ms);
 
 /* A CDP call on the slot's session with a sentence-worthy failure in 'err'. */
 int page_call(struct slot *s, const char *method, const char *params, int64_t deadline_ms,

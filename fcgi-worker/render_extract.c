@@ -16,6 +16,7 @@
 
 #include "body.h"
 #include "cdp.h"
+#include "clock.h"
 #include "convert.h"
 #include "css_select.h"
 #include "fcgi.h"
@@ -35,9 +36,10 @@
 
 /* Runs in the page (an isolated world, so the page's own scripts cannot
  * fake the answer): marks what the rendered page does not show, then
- * returns {html, title, url} of the document or of the selected element,
- * or null when the selector matches nothing. __SEL__ and __MARK__ are
- * replaced before sending. */
+ * returns {html, title, url, empty} of the document or of the selected
+ * element ('empty': the body, or the element, shows no text), or null when
+ * the selector matches nothing. __SEL__ and __MARK__ are replaced before
+ * sending. */
 static const char extract_js[] =
     "(() => {"
     "  const sel = __SEL__;"
@@ -57,7 +59,9 @@ static const char extract_js[] =
     "  }"
     "  let html = root.outerHTML;"
     "  if (sel === null && document.doctype) html = '<!DOCTYPE html>' + html;"
-    "  return { html, title: document.title, url: location.href };"
+    "  const shown = sel === null ? document.body : root;"
+    "  const empty = !shown || shown.innerText.trim() === '';"
+    "  return { html, title: document.title, url: location.href, empty };"
     "})()";
 
 static const char *const content_types[] = {
@@ -199,6 +203,15 @@ extract_respond(struct request *r, const struct render_opts *o, const char *engi
 
 /* ---- engine=browser ----------------------------------------------------- */
 
+/* Wait for text in an empty page only when the request named no wait of
+ * its own and lets scripts run. */
+static int
+content_wait_applies(const struct request *r, const struct render_opts *o)
+{
+    return r->worker->conf->extract_content_wait > 0 && o->javascript && o->wait_for == NULL &&
+           o->wait_for_expression == NULL && o->wait_ms == 0 && o->wait_until == WAIT_LOAD;
+}
+
 static void
 extract_browser(struct request *r, struct render_opts *o, int64_t deadline)
 {
@@ -220,6 +233,17 @@ extract_browser(struct request *r, struct render_opts *o, int64_t deadline)
     }
     buf_reset(&msg);
     rc = extract_dom(s, o, deadline, &v, &msg);
+    if (rc == RC_OK && content_wait_applies(r, o) &&
+        cdp_get_bool(v, 0, "result", "value", "empty", NULL)) {
+        /* Nothing to read yet: the page's scripts may still be filling it
+         * in (docs/extract.md, "Pages that fill themselves in"). */
+        int64_t until = clock_ms() + r->worker->conf->extract_content_wait;
+        if (page_wait_text(s, o->selector, until < deadline ? until : deadline) == RC_OK) {
+            yajl_tree_free(v);
+            v = NULL;
+            rc = extract_dom(s, o, deadline, &v, &msg);
+        }
+    }
     if (rc == RC_INVALID) {
         respond_error(r, "invalid_option", "option 'selector' is not a valid CSS selector: %s",
                       msg.data);

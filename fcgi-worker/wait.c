@@ -122,6 +122,29 @@ fail(const char **code, const char *c, struct buf *msg, int rc)
 }
 
 int
+page_wait_text(struct slot *s, const char *selector, int64_t until_ms)
+{
+    struct buf expr, why;
+    int rc;
+
+    buf_init(&expr, 4096);
+    buf_init(&why, 1024);
+    buf_puts(&expr, "(() => { const el = ");
+    if (selector != NULL) {
+        buf_puts(&expr, "document.querySelector(");
+        buf_json_string(&expr, selector);
+        buf_puts(&expr, ")");
+    } else {
+        buf_puts(&expr, "document.body");
+    }
+    buf_puts(&expr, "; return !!el && el.innerText.trim() !== ''; })()");
+    rc = poll_until(s, expr.data, until_ms, &why);
+    buf_free(&expr);
+    buf_free(&why);
+    return rc;
+}
+
+int
 page_wait_extra(struct slot *s, const struct render_opts *o, int64_t deadline_ms,
                 const char **code, struct buf *msg)
 {

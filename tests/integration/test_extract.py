@@ -104,6 +104,30 @@ class Extract(unittest.TestCase):
         self.assertOk(r, 'text/plain')
         self.assertIn('RCGISPAMARK', r.text)
 
+    def test_an_empty_page_is_waited_for_until_its_script_fills_it(self):
+        # No wait option: the body has no text at 'load', so the worker waits
+        # (extract_content_wait) for the script that fills it 200 ms later.
+        r = self.extract('/spa-empty.html')
+        self.assertOk(r, 'text/plain')
+        self.assertIn('Filled in by script RCGISPAEMPTYMARK', r.text)
+        # The same through engine=auto: the fetched page needs JavaScript.
+        r = self.stack.get('/extract', {'url': self.stack.fixture_url('/spa-empty.html')})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header('x-render-engine'), 'browser', r.headers)
+        self.assertIn('RCGISPAEMPTYMARK', r.text)
+
+    def test_a_request_that_names_its_own_wait_gets_just_that(self):
+        r = self.extract('/spa-empty.html', wait_until='domcontentloaded')
+        self.assertOk(r, 'text/plain')
+        self.assertNotIn('RCGISPAEMPTYMARK', r.text)
+
+    def test_a_page_that_never_fills_in_is_answered_empty(self):
+        r = self.extract('/never-filled.html', format='json')
+        self.assertOk(r, 'application/json')
+        body = r.json()
+        self.assertEqual(body['content'].strip(), '')
+        self.assertEqual(body['title'], 'Never filled RCGINEVERFILLED')
+
     def test_main_content_drops_the_navigation(self):
         r = self.extract('/extract.html', main_content='true')
         self.assertOk(r, 'text/plain')
