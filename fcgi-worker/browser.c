@@ -76,6 +76,12 @@ browser_argv(const struct browser_launch_conf *lc, const char *profile, char **a
     argv[n++] = "--disable-crash-reporter";
     argv[n++] = "--disable-domain-reliability";
     argv[n++] = "--disable-client-side-phishing-detection";
+    /* Nothing ever goes back. With the back/forward cache, the wipe's
+     * about:blank after a page that stays cache-eligible (a screenshot's or
+     * an extraction's; printing makes a page ineligible) swapped renderer
+     * processes to keep that page alive, frozen, in the old one: two new
+     * renderers per request, the wipe 66 instead of 25 ms (raw CDP). */
+    argv[n++] = "--disable-back-forward-cache";
     /* WebUIOmniboxPopup and WebUIOmniboxAimPopup: Chromium preloads the
      * omnibox popups (chrome://omnibox-popup.top-chrome/) in two renderers
      * even headless; nobody ever sees them (measured with 4 page slots after
