@@ -432,8 +432,9 @@ class Stack:
     def conf_text(self):
         lines = ['; rendercgi.conf written by tests/integration/stack.py for one test',
                  '[global]',
-                 'log_level = info',
                  'shutdown_timeout = 10s']
+        if 'log_level' not in self.global_extra:
+            lines.append('log_level = info')
         lines += ['%s = %s' % kv for kv in self.global_extra.items()]
         lines += ['', '[default]', 'listen = %s' % self.socket_path]
         for key, value in self.pool.items():

@@ -142,5 +142,25 @@ class PolicyProxy(unittest.TestCase):
         self.assertEqual(self.denied.seen(), (0, []))
 
 
+class BrowserOwnTraffic(unittest.TestCase):
+    """Chromium's own requests (sign-in, component updates, network time)
+    would reach the proxy like a page's; the browser is set up to make none.
+    The proxy logs every connection it cannot resolve at debug."""
+
+    def test_a_start_and_a_render_ask_the_proxy_for_no_other_host(self):
+        st = stack.Stack(workers=1, browsers=1, pages_per_browser=2,
+                         global_extra={'log_level': 'debug'})
+        st.start()
+        try:
+            r = st.pdf('/simple.html')
+            self.assertEqual(r.status, 200, r)
+            with open(st.path('spawner.log'), errors='replace') as f:
+                lines = [ln.strip() for ln in f if ' proxy: ' in ln]
+        finally:
+            st.close()
+        foreign = [ln for ln in lines if '127.0.0.1:%d' % st.fixture_port not in ln]
+        self.assertEqual(foreign, [], 'the browser asked the proxy for other hosts')
+
+
 if __name__ == '__main__':
     stack.main()
