@@ -61,6 +61,51 @@ copy_id(yajl_val v, const char *key, char *out, size_t len)
     return RC_OK;
 }
 
+/* Permissions that only a person could grant. Left to prompt, a request
+ * waits for ever, and each one the wipe leaves unanswered counts towards
+ * Chromium's embargo of that permission for the origin, which no wipe
+ * clears: after two, the next request's page of that origin saw
+ * "denied" where a fresh one sees "prompt". Denied from the start, every
+ * request answers at once and every page sees the same. */
+static const char *const denied_permissions[] = {
+    /* PermissionDescriptor objects */
+    "{\"name\":\"geolocation\"}", "{\"name\":\"notifications\"}",
+    "{\"name\":\"camera\"}", "{\"name\":\"microphone\"}",
+    "{\"name\":\"midi\",\"sysex\":true}", "{\"name\":\"idle-detection\"}",
+    "{\"name\":\"window-management\"}", "{\"name\":\"local-fonts\"}",
+    "{\"name\":\"storage-access\"}", "{\"name\":\"top-level-storage-access\"}",
+    "{\"name\":\"clipboard-read\"}", "{\"name\":\"keyboard-lock\"}",
+    "{\"name\":\"pointer-lock\"}", "{\"name\":\"speaker-selection\"}",
+    "{\"name\":\"captured-surface-control\"}", "{\"name\":\"display-capture\"}",
+};
+
+/* A name this Chromium does not know is an error reply: skipped. */
+static int
+page_deny_permissions(struct slot *s, int64_t deadline_ms, struct buf *err)
+{
+    struct buf p;
+    int rc = RC_OK;
+
+    buf_init(&p, 256);
+    for (size_t i = 0; i < sizeof denied_permissions / sizeof *denied_permissions; i++) {
+        buf_reset(&p);
+        buf_printf(&p, "{\"permission\":%s,\"setting\":\"denied\",\"browserContextId\":",
+                   denied_permissions[i]);
+        buf_json_string(&p, s->context_id);
+        buf_puts(&p, "}");
+        rc = cdp_call(s->browser->cdp, NULL, "Browser.setPermission", p.data, deadline_ms, NULL,
+                      NULL);
+        if (rc == RC_ERROR)
+            rc = RC_OK;
+        if (rc != RC_OK) {
+            buf_printf(err, "Browser.setPermission failed: %s", rc_name(rc));
+            break;
+        }
+    }
+    buf_free(&p);
+    return rc;
+}
+
 int
 page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err)
 {
@@ -86,6 +131,8 @@ page_prepare(struct slot *s, int64_t deadline_ms, struct buf *err)
     rc = cdp_call(s->browser->cdp, NULL, "Browser.setDownloadBehavior", p.data, deadline_ms, NULL,
                   err);
     buf_free(&p);
+    if (rc == RC_OK)
+        rc = page_deny_permissions(s, deadline_ms, err);
     if (rc != RC_OK)
         return rc;
     return page_open_target(s, deadline_ms, err);
@@ -853,10 +900,9 @@ page_wipe(struct slot *s, int64_t deadline_ms, struct buf *err)
     buf_puts(&p, "{\"browserContextId\":");
     buf_json_string(&p, s->context_id);
     buf_puts(&p, "}");
+    /* No Browser.resetPermissions: it removes only DevTools overrides, the
+     * denials page_prepare set and nothing else (docs/architecture.md). */
     rc = cdp_call(s->browser->cdp, NULL, "Storage.clearCookies", p.data, deadline_ms, NULL, err);
-    if (rc == RC_OK)
-        rc = cdp_call(s->browser->cdp, NULL, "Browser.resetPermissions", p.data, deadline_ms,
-                      NULL, err);
     buf_free(&p);
     for (int i = 0; i < n && rc == RC_OK; i++)
         rc = page_clear_origin(s, origins[i], deadline_ms, err);

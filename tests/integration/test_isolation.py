@@ -8,7 +8,8 @@ isolation-b.html, on the same host, prints what it can see.
 isolation-c.html leaves what isolation-a.html does not (window.name,
 IndexedDB, Cache Storage, an HTTP cache entry, a permission request, writes
 from pagehide/unload handlers and a timer); isolation-d.html must then print
-what it prints on a fresh page.
+what it prints on a fresh page. perm-ask.html asks for permissions nobody can
+grant here: answered "denied" at once, with no trace for the next request.
 """
 
 import os
@@ -93,6 +94,20 @@ class Isolation(unittest.TestCase):
         # Once more: whatever C's leaving handlers and timer did, they did
         # before the wipe, not on a later request.
         self.assertEqual(self.report_d(), fresh)
+
+    def test_permission_requests_are_answered_and_leave_nothing(self):
+        # Unanswered prompts would count towards Chromium's embargo of the
+        # permission for the origin (after two, "denied" instead of
+        # "prompt"); requests are denied at once instead, every time.
+        fresh = self.report_d()
+        for _ in range(3):
+            r = self.stack.pdf('/perm-ask.html', wait_for_expression='window.rcgiAsked',
+                               timeout=10000)
+            self.assertEqual(r.status, 200, r)
+            asked = ' '.join(self.stack.pdf_text(r.body).split())
+            self.assertIn('asked: notifications=denied geolocation=error-1', asked)
+        self.assertEqual(self.report_d(), fresh)
+        self.assertIn('notifications=[denied]', fresh)
 
     def test_report_d_does_show_state_when_there_is_some(self):
         # Control: page D can see each kind of state it reports as empty.
