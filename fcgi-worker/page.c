@@ -362,10 +362,10 @@ page_on_event(struct slot *s, const char *session_id, const char *method, yajl_v
     } else if (strcmp(method, "Network.requestWillBeSent") == 0) {
         const char *type = cdp_get_string(params, "type", NULL);
         const char *rid = cdp_get_string(params, "requestId", NULL);
-        page_pending_add(s, rid, cdp_get_string(params, "request", "url", NULL));
+        const char *url = cdp_get_string(params, "request", "url", NULL);
+        page_pending_add(s, rid, url);
         if (type != NULL && strcmp(type, "Document") == 0 && frame != NULL && rid != NULL &&
             strcmp(frame, s->target_id) == 0) {
-            const char *url = cdp_get_string(params, "request", "url", NULL);
             struct url u;
             char why[64];
             snprintf(s->doc_request, sizeof s->doc_request, "%s", rid);
