@@ -37,8 +37,9 @@
 /* Runs in the page (an isolated world, so the page's own scripts cannot
  * fake the answer): marks what the rendered page does not show, then
  * returns {html, title, url, empty} of the document or of the selected
- * element ('empty': the body, or the element, shows no text), or null when
- * the selector matches nothing. __SEL__ and __MARK__ are replaced before
+ * element ('empty': the body, or the element, shows no text; only worked
+ * out, with innerText, when __EMPTY__ is true), or null when the selector
+ * matches nothing. __SEL__, __MARK__ and __EMPTY__ are replaced before
  * sending. */
 static const char extract_js[] =
     "(() => {"
@@ -60,7 +61,7 @@ static const char extract_js[] =
     "  let html = root.outerHTML;"
     "  if (sel === null && document.doctype) html = '<!DOCTYPE html>' + html;"
     "  const shown = sel === null ? document.body : root;"
-    "  const empty = !shown || shown.innerText.trim() === '';"
+    "  const empty = __EMPTY__ && (!shown || shown.innerText.trim() === '');"
     "  return { html, title: document.title, url: location.href, empty };"
     "})()";
 
@@ -69,10 +70,11 @@ static const char *const content_types[] = {
     "application/json",
 };
 
-/* Evaluate the extraction script in an isolated world of the main frame. */
+/* Evaluate the extraction script in an isolated world of the main frame;
+ * 'check_empty': also say whether the page shows no text. */
 static int
-extract_dom(struct slot *s, const struct render_opts *o, int64_t deadline_ms, yajl_val *out,
-            struct buf *err)
+extract_dom(struct slot *s, const struct render_opts *o, int check_empty, int64_t deadline_ms,
+            yajl_val *out, struct buf *err)
 {
     struct buf js, p;
     yajl_val v = NULL;
@@ -102,6 +104,9 @@ extract_dom(struct slot *s, const struct render_opts *o, int64_t deadline_ms, ya
         } else if (strncmp(c, "__MARK__", 8) == 0) {
             buf_puts(&js, mark);
             c += 7;
+        } else if (strncmp(c, "__EMPTY__", 9) == 0) {
+            buf_puts(&js, check_empty ? "true" : "false");
+            c += 8;
         } else {
             buf_append(&js, c, 1);
         }
@@ -221,7 +226,7 @@ extract_browser(struct request *r, struct render_opts *o, int64_t deadline)
     yajl_val v = NULL;
     const char *code = NULL, *html, *final_url, *title;
     struct slot *s = NULL;
-    int rc, tstatus;
+    int rc, tstatus, wait;
 
     buf_init(&msg, 4096);
     buf_init(&content, (size_t)r->worker->conf->max_output_size);
@@ -232,16 +237,16 @@ extract_browser(struct request *r, struct render_opts *o, int64_t deadline)
         goto out;
     }
     buf_reset(&msg);
-    rc = extract_dom(s, o, deadline, &v, &msg);
-    if (rc == RC_OK && content_wait_applies(r, o) &&
-        cdp_get_bool(v, 0, "result", "value", "empty", NULL)) {
+    wait = content_wait_applies(r, o);
+    rc = extract_dom(s, o, wait, deadline, &v, &msg);
+    if (rc == RC_OK && wait && cdp_get_bool(v, 0, "result", "value", "empty", NULL)) {
         /* Nothing to read yet: the page's scripts may still be filling it
          * in (docs/extract.md, "Pages that fill themselves in"). */
         int64_t until = clock_ms() + r->worker->conf->extract_content_wait;
         if (page_wait_text(s, o->selector, until < deadline ? until : deadline) == RC_OK) {
             yajl_tree_free(v);
             v = NULL;
-            rc = extract_dom(s, o, deadline, &v, &msg);
+            rc = extract_dom(s, o, 0, deadline, &v, &msg);
         }
     }
     if (rc == RC_INVALID) {
