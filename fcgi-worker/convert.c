@@ -709,14 +709,6 @@ collapse_into(struct buf *b, const char *str, int *ws, int *lead)
 
 /* ---- Elements ------------------------------------------------------------ */
 
-static const char *
-attr(const GumboElement *e, const char *name)
-{
-    GumboAttribute *a = gumbo_get_attribute(&e->attributes, name);
-
-    return a != NULL ? a->value : NULL;
-}
-
 /* HTML's rules for parsing integers: leading spaces, a sign, digits, and
  * whatever follows ignored. Clamped to +-1e9. 0 when there are no digits. */
 static int
@@ -851,7 +843,7 @@ dropped(const struct conv *cv, const GumboNode *n)
     const GumboElement *e = &n->v.element;
     int k = kind_of(e);
 
-    if (k == K_DROP || (k == K_DIALOG && attr(e, "open") == NULL))
+    if (k == K_DROP || (k == K_DIALOG && html_attr(e, "open") == NULL))
         return 1;
     if (is_hidden(e))
         return 1;
@@ -1032,7 +1024,7 @@ resolve(struct conv *cv, const char *ref)
 static int
 link_enter(struct conv *cv, const GumboNode *n)
 {
-    const char *href = attr(&n->v.element, "href");
+    const char *href = html_attr(&n->v.element, "href");
     int r;
 
     if (href == NULL || (r = resolve(cv, href)) == 0)
@@ -1075,19 +1067,20 @@ static void
 image(struct conv *cv, const GumboNode *n)
 {
     const GumboElement *e = &n->v.element;
-    const char *alt = attr(e, "alt"), *src = attr(e, "src");
+    const char *alt = html_attr(e, "alt"), *src = html_attr(e, "src");
     char first[2048];
     long w, h;
     int ws = 0;
 
     /* Tracking pixels. */
-    if (parse_int(attr(e, "width"), &w) && parse_int(attr(e, "height"), &h) && w <= 1 && h <= 1)
+    if (parse_int(html_attr(e, "width"), &w) && parse_int(html_attr(e, "height"), &h) &&
+        w <= 1 && h <= 1)
         return;
     /* Lazy loading leaves a placeholder in src and the image elsewhere. */
     while (src != NULL && *src != '\0' && (unsigned char)*src <= ' ')
         src++;
     if (src == NULL || *src == '\0' || scheme_refused(src, strlen(src))) {
-        const char *lazy = attr(e, "data-src"), *set = attr(e, "srcset");
+        const char *lazy = html_attr(e, "data-src"), *set = html_attr(e, "srcset");
         if (lazy != NULL && *lazy != '\0')
             src = lazy;
         else if (set != NULL && (set = srcset_first(set, first, sizeof first)) != NULL)
@@ -1128,7 +1121,7 @@ head_enter(struct conv *cv, const GumboNode *n, void *ctx)
     if (n->v.element.tag == GUMBO_TAG_TITLE && hf->title == NULL)
         hf->title = n;
     else if (n->v.element.tag == GUMBO_TAG_BASE && hf->base == NULL &&
-             attr(&n->v.element, "href"))
+             html_attr(&n->v.element, "href"))
         hf->base = n;
     if (hf->title != NULL && hf->base != NULL)
         cv->rc = RC_DECLINED; /* stops the walk; reset by the caller */
@@ -1148,7 +1141,7 @@ find_head(struct conv *cv, const GumboNode *html, const char *base_url)
     if (cv->rc != RC_OK)
         return cv->rc;
     if (hf.base != NULL) {
-        const char *href = attr(&hf.base->v.element, "href");
+        const char *href = html_attr(&hf.base->v.element, "href");
         buf_reset(&cv->url);
         if (urljoin(base_url, href, strlen(href), &cv->url) == RC_OK)
             base_url = cv->url.data;
@@ -1215,7 +1208,7 @@ collect_enter(struct conv *cv, const GumboNode *n, void *ctx)
     k = kind_of(&n->v.element);
     if (k == K_A && cv->meta != NULL) {
         /* Links inside code are text here, but still links of the page. */
-        const char *href = attr(&n->v.element, "href");
+        const char *href = html_attr(&n->v.element, "href");
         if (href != NULL && resolve(cv, href) == 1 &&
             linkset_add(&cv->links, cv->url.data, cv->url.len, cv->limit) != RC_OK)
             cv->rc = RC_ERROR;
@@ -1265,7 +1258,7 @@ code_language(const GumboNode *pre, char *lang, size_t size)
         const char *cl, *p;
         static const char *const prefixes[] = {"language-", "lang-", "highlight-source-"};
 
-        if (cands[i] == NULL || (cl = attr(&cands[i]->v.element, "class")) == NULL)
+        if (cands[i] == NULL || (cl = html_attr(&cands[i]->v.element, "class")) == NULL)
             continue;
         for (unsigned k = i == 2 ? 2 : 0; k < (i == 2 ? 3u : 2u); k++) {
             size_t plen = strlen(prefixes[k]), n = 0;
@@ -1474,9 +1467,9 @@ list_enter(struct conv *cv, const GumboNode *n)
                    : cv->ended_delim == ')' ? '.'
                    : cv->ended_delim == '-' ? '*'
                                             : '-';
-    l->step = l->ordered && attr(e, "reversed") != NULL ? -1 : 1;
+    l->step = l->ordered && html_attr(e, "reversed") != NULL ? -1 : 1;
     l->had_item = 0;
-    if (!parse_int(attr(e, "start"), &start)) {
+    if (!parse_int(html_attr(e, "start"), &start)) {
         start = 1;
         if (l->step < 0) {
             for (start = 0, i = 0; i < e->children.length; i++) {
@@ -1508,7 +1501,7 @@ li_enter(struct conv *cv, const GumboNode *n)
     if (l != NULL && l->had_item && cv->need > 1)
         cv->need = 1;
     if (l != NULL && l->ordered) {
-        if (parse_int(attr(&n->v.element, "value"), &v))
+        if (parse_int(html_attr(&n->v.element, "value"), &v))
             l->next = v;
         v = l->next < 0 ? 0 : l->next > 999999999L ? 999999999L : l->next;
         snprintf(mark, sizeof mark, "%ld%c ", v, cv->md ? l->delim : '.');
@@ -1686,11 +1679,11 @@ table_pass(struct conv *cv, size_t nrows, struct grid *g, int emit_rows)
                 col++;
             if (col >= COLS_MAX)
                 break;
-            if (!parse_int(attr(&c->v.element, "colspan"), &cs) || cs < 1)
+            if (!parse_int(html_attr(&c->v.element, "colspan"), &cs) || cs < 1)
                 cs = 1;
             if (cs > (long)(COLS_MAX - col))
                 cs = (long)(COLS_MAX - col);
-            if (!parse_int(attr(&c->v.element, "rowspan"), &rs) || rs < 0)
+            if (!parse_int(html_attr(&c->v.element, "rowspan"), &rs) || rs < 0)
                 rs = 1;
             if (rs == 0 || rs > (long)(secend - r))
                 rs = (long)(secend - r);
@@ -1783,10 +1776,10 @@ table(struct conv *cv, const GumboNode *t)
     const GumboNode *caption = NULL;
     struct table_scan ts = {t, 0, 0};
     struct grid g = {0, 0, 0, 0};
-    const char *role = attr(e, "role");
+    const char *role = html_attr(e, "role");
     size_t nrows = 0, saved_nrows;
     unsigned i, j, sect = 0, pass;
-    int marked = attr(e, "summary") != NULL, saved_base, saved_shown;
+    int marked = html_attr(e, "summary") != NULL, saved_base, saved_shown;
 
     block(cv, 2);
     if (cv->flat || (role != NULL &&

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "html_parse.h"
 #include "rc.h"
 
 /* Steps one css_select_first() may take: a selector such as
@@ -529,13 +530,6 @@ attr_matches(const struct simple *sm, const char *v)
     return 0;
 }
 
-static const char *
-attr_value(const GumboElement *e, const char *name)
-{
-    const GumboAttribute *a = gumbo_get_attribute(&e->attributes, name);
-    return a != NULL ? a->value : NULL;
-}
-
 static int
 simple_matches(const GumboNode *n, const struct simple *sm)
 {
@@ -546,11 +540,11 @@ simple_matches(const GumboNode *n, const struct simple *sm)
     case S_TAG:
         return tag_is(e, sm->name);
     case S_ID:
-        return (v = attr_value(e, "id")) != NULL && strcmp(v, sm->name) == 0;
+        return (v = html_attr(e, "id")) != NULL && strcmp(v, sm->name) == 0;
     case S_CLASS:
-        return (v = attr_value(e, "class")) != NULL && has_word(v, sm->name, 0);
+        return (v = html_attr(e, "class")) != NULL && has_word(v, sm->name, 0);
     case S_ATTR:
-        return attr_matches(sm, attr_value(e, sm->name));
+        return attr_matches(sm, html_attr(e, sm->name));
     case S_FIRST:
         return n->parent != NULL && sibling_element(n, -1) == NULL;
     case S_LAST:

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "fcgi.h"
+#include "html_parse.h"
 #include "log.h"
 #include "main_content.h"
 #include "policy.h"
@@ -449,13 +450,6 @@ fetch_result_free(struct fetch_result *res)
 
 /* ---- the JavaScript heuristic ------------------------------------------- */
 
-static const char *
-attr_of(const GumboNode *n, const char *name)
-{
-    const GumboAttribute *a = gumbo_get_attribute(&n->v.element.attributes, name);
-    return a != NULL ? a->value : NULL;
-}
-
 static int
 is_js_script(const GumboNode *n)
 {
@@ -463,7 +457,7 @@ is_js_script(const GumboNode *n)
         "", "module", "text/javascript", "application/javascript", "text/ecmascript",
         "application/ecmascript", "application/x-javascript", "text/jsx", "text/babel",
     };
-    const char *t = attr_of(n, "type");
+    const char *t = html_attr(&n->v.element, "type");
 
     if (t == NULL)
         return 1;
@@ -483,10 +477,11 @@ is_app_root(const GumboNode *n)
     static const char *const ids[] = {
         "root", "app", "__next", "__nuxt", "___gatsby", "svelte", "app-root",
     };
-    const char *id = attr_of(n, "id");
+    const char *id = html_attr(&n->v.element, "id");
     GumboStringPiece t;
 
-    if (attr_of(n, "ng-app") != NULL || attr_of(n, "data-reactroot") != NULL)
+    if (html_attr(&n->v.element, "ng-app") != NULL ||
+        html_attr(&n->v.element, "data-reactroot") != NULL)
         return 1;
     if (id != NULL)
         for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
@@ -553,8 +548,9 @@ text_hidden(const GumboNode *n)
     default:
         break;
     }
-    aria = attr_of(n, "aria-hidden");
-    return attr_of(n, "hidden") != NULL || (aria != NULL && strcasecmp(aria, "true") == 0);
+    aria = html_attr(&n->v.element, "aria-hidden");
+    return html_attr(&n->v.element, "hidden") != NULL ||
+           (aria != NULL && strcasecmp(aria, "true") == 0);
 }
 
 void

@@ -216,3 +216,11 @@ html_doc_free(struct html_doc *doc)
     html_input_free(&doc->input);
     memset(doc, 0, sizeof *doc);
 }
+
+const char *
+html_attr(const GumboElement *e, const char *name)
+{
+    const GumboAttribute *a = gumbo_get_attribute(&e->attributes, name);
+
+    return a != NULL ? a->value : NULL;
+}

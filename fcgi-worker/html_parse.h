@@ -33,5 +33,7 @@ struct html_doc {
  * caller frees 'doc' with html_doc_free() whatever the result. */
 int html_parse(const char *html, size_t len, const char *charset, struct html_doc *doc);
 void html_doc_free(struct html_doc *doc);
+/* The value of attribute 'name' of element 'e', or NULL. */
+const char *html_attr(const GumboElement *e, const char *name);
 
 #endif

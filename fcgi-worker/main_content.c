@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html_parse.h"
 #include "main_content.h"
 #include "rc.h"
 
@@ -468,14 +469,6 @@ tag_of(const GumboNode *n)
     return n->v.element.tag;
 }
 
-static const char *
-attr(const GumboNode *n, const char *name)
-{
-    const GumboAttribute *a = gumbo_get_attribute(&n->v.element.attributes, name);
-
-    return a != NULL ? a->value : NULL;
-}
-
 /* Whether the space-separated list 'value' has 'token' (ASCII case-blind). */
 static int
 has_token(const char *value, const char *token)
@@ -561,7 +554,7 @@ is_control(const GumboNode *n)
     case GUMBO_TAG_TEXTAREA:
         return 1;
     case GUMBO_TAG_INPUT:
-        type = attr(n, "type");
+        type = html_attr(&n->v.element, "type");
         return type == NULL || !has_token(type, "hidden");
     default:
         return 0;
@@ -690,7 +683,8 @@ is_checked_container(GumboTag t)
 static int
 is_href_link(const GumboNode *n)
 {
-    return n->type == GUMBO_NODE_ELEMENT && tag_of(n) == GUMBO_TAG_A && attr(n, "href") != NULL;
+    return n->type == GUMBO_NODE_ELEMENT && tag_of(n) == GUMBO_TAG_A &&
+           html_attr(&n->v.element, "href") != NULL;
 }
 
 /* The name of an element gumbo does not know (a custom element, <dialog>)
@@ -758,7 +752,7 @@ static unsigned
 tag_role_hints(const GumboNode *n)
 {
     unsigned h = 0;
-    const char *role = attr(n, "role");
+    const char *role = html_attr(&n->v.element, "role");
     char name[24];
 
     switch (tag_of(n)) {
@@ -805,7 +799,7 @@ static int
 is_nav(const GumboNode *n)
 {
     return tag_of(n) == GUMBO_TAG_NAV ||
-           has_any_token(attr(n, "role"), nav_roles, N_ELEMS(nav_roles));
+           has_any_token(html_attr(&n->v.element, "role"), nav_roles, N_ELEMS(nav_roles));
 }
 
 /* Whether 'n' is an inline element in running text (a link or <span> in a
@@ -827,7 +821,8 @@ static unsigned
 element_hints(const GumboNode *n)
 {
     unsigned h = tag_role_hints(n), w;
-    const char *itemprop = attr(n, "itemprop"), *type = schema_type(attr(n, "itemtype"));
+    const char *itemprop = html_attr(&n->v.element, "itemprop"),
+               *type = schema_type(html_attr(&n->v.element, "itemtype"));
     char name[48];
 
     if (itemprop != NULL) {
@@ -847,7 +842,8 @@ element_hints(const GumboNode *n)
     }
     if (is_in_prose(n))
         return h;
-    w = main_content_hint_words(attr(n, "class")) | main_content_hint_words(attr(n, "id"));
+    w = main_content_hint_words(html_attr(&n->v.element, "class")) |
+        main_content_hint_words(html_attr(&n->v.element, "id"));
     if (tag_of(n) == GUMBO_TAG_UNKNOWN)
         w |= main_content_hint_words(unknown_tag_name(n, name, sizeof name));
     if (w & NEG)
@@ -1391,7 +1387,7 @@ merge_value(const struct rec *c, double mass)
 static size_t
 first_class(const GumboNode *n, const char **start)
 {
-    const char *c = attr(n, "class"), *e;
+    const char *c = html_attr(&n->v.element, "class"), *e;
 
     if (c == NULL)
         return 0;
